@@ -1,0 +1,79 @@
+"""The one exception hierarchy. Each error carries the exit code the CLI maps it to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input: where (a dotted key path or a file) and what is allowed."""
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}" if self.key else self.message
+
+
+class ScaffoldError(Exception):
+    """Base of every error mcp-scaffold reports to a user (never as a traceback)."""
+
+    exit_code = 2
+
+    def lines(self) -> list[str]:
+        """The message, one line per problem, as printed on stderr."""
+        return [str(self)]
+
+
+class InputError(ScaffoldError):
+    """Bad input or usage: exit 2, one line per problem."""
+
+    def __init__(self, problems: Iterable[Problem], source: str = "") -> None:
+        self.problems = sorted(set(problems))
+        self.source = source
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        prefix = f"{self.source}: " if self.source else ""
+        return [f"{prefix}{p}" for p in self.problems]
+
+
+class ValuesError(InputError):
+    """The values (from a file or the wizard) break the schema or a semantic rule."""
+
+
+class OutputExistsError(ScaffoldError):
+    """The output exists and is not empty, and --force was not given."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path}: output exists and is not empty; pass --force to replace it"
+        )
+
+
+class MissingAnswersError(InputError):
+    """Values are missing and nobody can be asked (no terminal, or --no-input)."""
+
+
+class VerificationError(ScaffoldError):
+    """A rendered bundle failed schema or policy verification: exit 1, nothing written."""
+
+    exit_code = 1
+
+    def __init__(self, failures: Iterable[str]) -> None:
+        self.failures = list(failures)
+        super().__init__("; ".join(self.failures))
+
+    def lines(self) -> list[str]:
+        return [f"verification failed: {f}" for f in self.failures]
+
+
+class Interrupted(ScaffoldError):
+    """The user pressed Ctrl-C: exit 130, nothing written."""
+
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("interrupted; nothing was written")
