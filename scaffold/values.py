@@ -195,12 +195,18 @@ def _resolve(node: dict[str, Any]) -> dict[str, Any]:
 def _fill(node: dict[str, Any], data: Any) -> Any:
     node = _resolve(node)
     if isinstance(data, dict) and "properties" in node:
+        # Rebuilt in the schema's key order, so a written values file reads like the reference.
+        ordered: dict[str, Any] = {}
         for name, sub in node["properties"].items():
             sub_r = _resolve(sub)
             if name not in data and "default" in sub_r:
-                data[name] = copy.deepcopy(sub_r["default"])
-            if name in data:
-                data[name] = _fill(sub_r, data[name])
+                ordered[name] = copy.deepcopy(sub_r["default"])
+            elif name in data:
+                ordered[name] = data[name]
+            if name in ordered:
+                ordered[name] = _fill(sub_r, ordered[name])
+        ordered.update((k, val) for k, val in data.items() if k not in ordered)
+        return ordered
     elif isinstance(data, list) and isinstance(node.get("items"), dict):
         return [_fill(node["items"], item) for item in data]
     return data
@@ -449,6 +455,14 @@ def validate(data: Any, source: str = "") -> Values:
         raise ValuesError([Problem("", f"must be a mapping of keys, not a {_type_name(data)}")], source)
     problems = schema_problems(data)
     if problems:
+        # Still report the field rules that can be judged, so one run lists every problem.
+        bad = {p.key for p in problems}
+        for key, rule in FIELD_CHECKS.items():
+            value = data.get(key)
+            if key not in bad and isinstance(value, str):
+                message = rule(value)
+                if message:
+                    problems.append(Problem(key, message))
         raise ValuesError(problems, source)
     values = with_defaults(data)
     problems = semantic_problems(values)

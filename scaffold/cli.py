@@ -1,0 +1,96 @@
+"""Command line: parse arguments, call the job, map errors to exit codes. Nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import Interrupted, ScaffoldError
+
+EPILOG = """exit codes: 0 success / no findings; 1 findings or a bundle that failed verification;
+2 bad input or usage; 130 interrupted (nothing written)"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mcp-scaffold",
+        description="Generate hardened, verified Kubernetes bundles for MCP servers, and check"
+        " manifests against the same rules.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mcp-scaffold {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    new = sub.add_parser("new", help="render a hardened Kustomize base for one MCP server",
+                         description="Render, verify and write a hardened Kustomize base. Asks"
+                         " for whatever --values does not answer (in a terminal).",
+                         epilog=EPILOG)
+    new.add_argument("--values", metavar="FILE", help="values file (see `mcp-scaffold schema`)")
+    new.add_argument("--output", metavar="DIR|-",
+                     help="output directory (default: deploy/<name>), or - for a YAML stream"
+                     " on stdout")
+    new.add_argument("--no-input", action="store_true",
+                     help="never ask; fail naming every missing key")
+    new.add_argument("--force", action="store_true", help="replace a non-empty output directory")
+    new.add_argument("--dry-run", action="store_true",
+                     help="list what would be written; write nothing")
+
+    check = sub.add_parser("check", help="check manifests against the hardening rules",
+                           description="Check Kubernetes manifests (files, directories, or - for"
+                           " stdin) against the same rules `new` enforces.", epilog=EPILOG)
+    check.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
+    check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    check.add_argument("--kube-version", metavar="X", default="1.33",
+                       help="Kubernetes minor version the rules target (default: 1.33)")
+
+    sub.add_parser("schema", help="print values.schema.json",
+                   description="Print the JSON Schema of the values file.")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "schema":
+        from .values import schema_text
+
+        sys.stdout.write(schema_text())
+        return 0
+    if args.command == "check":
+        from .check import run
+
+        return run(args.paths, fmt=args.format, kube_version=args.kube_version)
+    from .pipeline import new
+
+    interactive = not args.no_input and sys.stdin.isatty()
+    return new(args.values, args.output, interactive=interactive, force=args.force,
+               dry_run=args.dry_run)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `mcp-scaffold` command; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return _run(args)
+    except ScaffoldError as exc:
+        for line in exc.lines():
+            sys.stderr.write(f"mcp-scaffold: error: {line}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write(f"mcp-scaffold: {Interrupted()}\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (| head): not an error worth a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

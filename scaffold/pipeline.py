@@ -1,0 +1,60 @@
+"""The `new` job end to end, in one direction: values -> render -> verify -> write."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+from . import values as values_mod
+from .errors import MissingAnswersError, Problem
+from .render import RenderedFile, render
+from .verify import verify
+from .write import check_destination, write_directory, write_listing, write_stream
+
+
+def build(v: values_mod.Values) -> list[RenderedFile]:
+    """Render checked values and verify the result; VerificationError if it fails."""
+    files = render(v)
+    verify(files, v["kubernetesVersion"])
+    return files
+
+
+def missing_keys(raw: dict[str, Any]) -> list[str]:
+    """Key paths the values must still answer (schema 'required' problems only)."""
+    return sorted({p.key for p in values_mod.schema_problems(raw) if p.message == "is required"})
+
+
+def _complete(raw: dict[str, Any], source: str, interactive: bool) -> values_mod.Values:
+    missing = missing_keys(raw)
+    if missing and not interactive:
+        raise MissingAnswersError(
+            [Problem(k, "is missing; nobody can be asked (no terminal or --no-input):"
+                        " give it in --values") for k in missing], source)
+    if interactive and missing:
+        from . import wizard  # deferred: questionary is loaded only when a prompt is needed
+
+        return wizard.complete(raw, source)
+    return values_mod.validate(raw, source)
+
+
+def new(values_path: str | None, output: str | None, *, interactive: bool, force: bool,
+        dry_run: bool, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run `mcp-scaffold new`; return the exit code (errors are raised)."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    raw: dict[str, Any] = values_mod.read_file(values_path) if values_path else {}
+    source = values_path or "answers"
+    if output not in (None, "-") and not dry_run:
+        check_destination(output, force)
+    v = _complete(raw, source, interactive)
+    files = build(v)
+    target = output or f"deploy/{v['name']}"
+    if target == "-":
+        write_stream(files, out)
+    elif dry_run:
+        write_listing(files, target, out)
+        err.write(f"dry run: nothing written ({len(files)} files would go to {target})\n")
+    else:
+        write_directory(files, target, force)
+        err.write(f"wrote {len(files)} files to {target}; apply with: kubectl apply -k {target}\n")
+    return 0

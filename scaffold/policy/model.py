@@ -1,0 +1,251 @@
+"""The policy engine's data model and the helpers every rule module shares.
+
+Rules read manifests written by people, so nothing here trusts a field's type: a malformed
+object yields no finding from a rule that cannot read it (the Kubernetes schema check is the
+place that rejects it), never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+Doc = dict[str, Any]
+
+PATTERNS = ("rbac", "network", "secrets", "pod-security", "image", "resources")
+SEVERITIES = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule broken by one object.
+
+    ``path`` is the field inside the object (``spec.template.spec.containers[0].image``);
+    ``suppressed`` holds the reason from a ``mcp-scaffold.io/skip`` annotation, or None.
+    """
+
+    rule: str
+    pattern: str
+    severity: str
+    kind: str
+    name: str
+    namespace: str
+    path: str
+    message: str
+    fix: str
+    suppressed: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule's stable metadata: id, pattern, severity, one-line title and fix hint."""
+
+    id: str
+    pattern: str
+    severity: str
+    title: str
+    fix: str
+
+
+Hit = tuple[Doc, Finding]
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """The value if it is a mapping, else an empty one (malformed input never raises)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """The value if it is a list, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def meta(doc: Doc) -> dict[str, Any]:
+    """The object's metadata mapping."""
+    return as_dict(doc.get("metadata"))
+
+
+def name_of(doc: Doc) -> str:
+    """metadata.name, or '' when absent."""
+    value = meta(doc).get("name")
+    return value if isinstance(value, str) else ""
+
+
+def namespace_of(doc: Doc) -> str:
+    """metadata.namespace, or '' (cluster-scoped, or left to kustomize/kubectl)."""
+    value = meta(doc).get("namespace")
+    return value if isinstance(value, str) else ""
+
+
+def hit(rule: Rule, doc: Doc, path: str, message: str) -> Hit:
+    """A finding of ``rule`` on ``doc`` at field ``path``, paired with the object it is about."""
+    kind = doc.get("kind")
+    return doc, Finding(
+        rule=rule.id,
+        pattern=rule.pattern,
+        severity=rule.severity,
+        kind=kind if isinstance(kind, str) else "",
+        name=name_of(doc),
+        namespace=namespace_of(doc),
+        path=path,
+        message=message,
+        fix=rule.fix,
+    )
+
+
+# Where each workload kind keeps its pod spec; the pod template's metadata sits beside it.
+_POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
+
+
+@dataclass(frozen=True)
+class Container:
+    """One container of a pod spec with the field path that reaches it."""
+
+    path: str
+    name: str
+    spec: dict[str, Any]
+    field: str  # initContainers | containers | ephemeralContainers
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A pod-bearing object: its pod spec, template labels and where they live."""
+
+    doc: Doc
+    kind: str
+    name: str
+    namespace: str
+    spec: dict[str, Any]
+    spec_path: str
+    labels: dict[str, Any]
+    annotations: dict[str, Any]
+    template_meta_path: str
+    containers: list[Container] = field(default_factory=list)
+
+    @property
+    def pod_security_context(self) -> dict[str, Any]:
+        """spec.securityContext of the pod."""
+        return as_dict(self.spec.get("securityContext"))
+
+    @property
+    def service_account(self) -> str:
+        """The effective ServiceAccount name (the deprecated field counts, default otherwise)."""
+        for key in ("serviceAccountName", "serviceAccount"):
+            value = self.spec.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return "default"
+
+    @property
+    def is_windows(self) -> bool:
+        """True for pods declaring spec.os.name: windows (PSS exempts some Linux checks)."""
+        return as_dict(self.spec.get("os")).get("name") == "windows"
+
+    @property
+    def is_batch(self) -> bool:
+        """Jobs and CronJobs run to completion, so probes do not apply."""
+        return self.kind in ("Job", "CronJob")
+
+
+def workload(doc: Doc) -> Workload | None:
+    """The Workload view of a document, or None if it carries no pod spec."""
+    kind = doc.get("kind")
+    if not isinstance(kind, str) or kind not in _POD_SPEC_PATHS:
+        return None
+    keys = _POD_SPEC_PATHS[kind]
+    node: Any = doc
+    for key in keys:
+        node = as_dict(node).get(key)
+    spec = as_dict(node)
+    if kind == "Pod":
+        template_meta: dict[str, Any] = meta(doc)
+        template_meta_path = "metadata"
+    else:
+        parent: Any = doc
+        for key in keys[:-1]:
+            parent = as_dict(parent).get(key)
+        template_meta = as_dict(as_dict(parent).get("metadata"))
+        template_meta_path = ".".join((*keys[:-1], "metadata"))
+    spec_path = ".".join(keys)
+    containers = []
+    for fld in CONTAINER_FIELDS:
+        for index, item in enumerate(as_list(spec.get(fld))):
+            if isinstance(item, dict):
+                cname = item.get("name")
+                containers.append(
+                    Container(
+                        path=f"{spec_path}.{fld}[{index}]",
+                        name=cname if isinstance(cname, str) else f"#{index}",
+                        spec=item,
+                        field=fld,
+                    )
+                )
+    return Workload(
+        doc=doc,
+        kind=kind,
+        name=name_of(doc),
+        namespace=namespace_of(doc),
+        spec=spec,
+        spec_path=spec_path,
+        labels=as_dict(template_meta.get("labels")),
+        annotations=as_dict(template_meta.get("annotations")),
+        template_meta_path=template_meta_path,
+        containers=containers,
+    )
+
+
+def selector_matches(selector: Any, labels: dict[str, Any]) -> bool:
+    """Whether a LabelSelector selects an object with ``labels`` (empty selects everything)."""
+    sel = as_dict(selector)
+    for key, value in as_dict(sel.get("matchLabels")).items():
+        if labels.get(key) != value:
+            return False
+    for expr in as_list(sel.get("matchExpressions")):
+        e = as_dict(expr)
+        key, op = e.get("key"), e.get("operator")
+        values = as_list(e.get("values"))
+        present = key in labels
+        if op == "In" and not (present and labels[key] in values):
+            return False
+        if op == "NotIn" and present and labels[key] in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def selector_is_empty(selector: Any) -> bool:
+    """True when a LabelSelector has neither matchLabels nor matchExpressions (selects all)."""
+    sel = as_dict(selector)
+    return not sel.get("matchLabels") and not sel.get("matchExpressions")
+
+
+@dataclass
+class Context:
+    """Everything a rule may look at: all documents, their workloads and the target version."""
+
+    documents: list[Doc]
+    version: tuple[int, int]
+    workloads: list[Workload] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.workloads = [w for w in (workload(d) for d in self.documents) if w is not None]
+
+    def of_kind(self, *kinds: str) -> Iterator[Doc]:
+        """The documents of the given kinds, in input order."""
+        for doc in self.documents:
+            if doc.get("kind") in kinds:
+                yield doc

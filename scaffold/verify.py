@@ -1,0 +1,186 @@
+"""Verify rendered objects before anything is written: parse every document back, validate
+built-in kinds against kubernetes-validate's strict schemas for the target version and the
+SecretProviderClass against a schema derived from its CRD, then run the policy rules.
+
+Validators are built once per (kind, apiVersion, version) and reused; each version's 1.4 MB
+definitions file is read once."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import re
+from collections.abc import Iterable
+from importlib import resources
+from typing import Any
+
+from . import yamlio
+from .errors import InputError, VerificationError
+from .render import RenderedFile
+
+SPC_API_VERSION = "secrets-store.csi.x-k8s.io/v1"
+
+# Parameters each provider refuses to mount without (reference/secrets-csi.md, from their parsers).
+_REQUIRED_PARAMETERS = {
+    "aws": ["objects"],
+    "azure": ["keyvaultName", "tenantID", "objects"],
+    "gcp": ["secrets"],
+    "vault": ["roleName", "objects"],
+}
+
+
+def _schema_dir(version: str) -> Any:
+    return resources.files("kubernetes_validate").joinpath(
+        "kubernetes-json-schema", f"v{version}.0-local-strict"
+    )
+
+
+@functools.cache
+def _definitions(version: str) -> Any:
+    from referencing import Registry, Resource
+
+    defs = json.loads(_schema_dir(version).joinpath("_definitions.json").read_text("utf-8"))
+    resource: Resource[Any] = Resource.from_contents(defs)
+    return defs, resource @ Registry()
+
+
+def _file_name(kind: str, api_version: str) -> str:
+    # kubernetes-validate's naming: rbac.authorization.k8s.io/v1 -> rbac-v1
+    group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    return f"{kind.lower()}-{group}.json"
+
+
+@functools.cache
+def _crd_schema(version: str) -> dict[str, Any]:
+    """JSON Schema for SecretProviderClass v1 from its CRD, made strict and extended with the
+    rules a provider enforces only at mount time."""
+    text = resources.files("scaffold").joinpath("schemas", "secretproviderclass-crd.yaml")
+    crd = yamlio.load_one(text.read_text("utf-8"), "secretproviderclass-crd.yaml")
+    served = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
+    schema: dict[str, Any] = copy.deepcopy(served["schema"]["openAPIV3Schema"])
+
+    def strict(node: Any) -> None:
+        if isinstance(node, dict):
+            node.pop("description", None)
+            if node.get("type") == "object" and "properties" in node:
+                node.setdefault("additionalProperties", False)
+            for child in node.values():
+                strict(child)
+        elif isinstance(node, list):
+            for child in node:
+                strict(child)
+
+    strict(schema)
+    # Same base URI as the built-in kinds, so "/api/_definitions.json" resolves alike.
+    schema["$id"] = "https://kubernetes.io/api/secretproviderclass/v1"
+    schema["properties"]["apiVersion"]["enum"] = [SPC_API_VERSION]
+    schema["properties"]["kind"]["enum"] = ["SecretProviderClass"]
+    # Kubernetes checks metadata of custom resources like any other object's.
+    schema["properties"]["metadata"] = {
+        "$ref": "/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    }
+    schema["required"] = ["apiVersion", "kind", "metadata", "spec"]
+    spec = schema["properties"]["spec"]
+    spec["required"] = ["provider", "parameters"]
+    spec["properties"]["provider"]["enum"] = sorted(_REQUIRED_PARAMETERS)
+    # secretObjects copies secrets back into etcd as Secret objects: never.
+    spec["not"] = {"required": ["secretObjects"]}
+    spec["allOf"] = [
+        {"if": {"properties": {"provider": {"const": p}}},
+         "then": {"properties": {"parameters": {"required": req}}}}
+        for p, req in sorted(_REQUIRED_PARAMETERS.items())
+    ]
+    return schema
+
+
+@functools.cache
+def _validator(version: str, kind: str, api_version: str) -> Any:
+    import jsonschema
+
+    _, registry = _definitions(version)
+    if (kind, api_version) == ("SecretProviderClass", SPC_API_VERSION):
+        schema = _crd_schema(version)
+    else:
+        path = _schema_dir(version).joinpath(_file_name(kind, api_version))
+        if not path.is_file():
+            return None
+        schema = json.loads(path.read_text("utf-8"))
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def _where(doc: dict[str, Any]) -> str:
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    return f"{doc.get('kind', '?')}/{meta.get('name', '?')}"
+
+
+def _path(parts: Iterable[Any]) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out.lstrip(".") or "(document)"
+
+
+def schema_failures(doc: Any, version: str) -> list[str]:
+    """Why doc is not a valid object of its kind for Kubernetes version (empty if it is)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("kind"), str) \
+            or not isinstance(doc.get("apiVersion"), str):
+        return [f"{_where(doc if isinstance(doc, dict) else {})}: not a Kubernetes object"]
+    validator = _validator(version, doc["kind"], doc["apiVersion"])
+    if validator is None:
+        return [f"{_where(doc)}: no schema for {doc['kind']} {doc['apiVersion']} in Kubernetes"
+                f" {version}"]
+    return [f"{_where(doc)}: {_path(e.absolute_path)}: {_message(e)}"
+            for e in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path)))]
+
+
+def _message(err: Any) -> str:
+    if err.validator == "not" and err.validator_value == {"required": ["secretObjects"]}:
+        return "secretObjects is not allowed: it copies the secrets into etcd as Secret objects"
+    text: str = err.message
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def documents(files: list[RenderedFile]) -> list[dict[str, Any]]:
+    """Parse the manifests of a bundle back into objects, in file order."""
+    docs: list[dict[str, Any]] = []
+    for f in files:
+        if not f.is_manifest:
+            continue
+        try:
+            docs.extend(yamlio.load_all(f.text, f.path))
+        except InputError as exc:
+            raise VerificationError([f"{f.path}: {line}" for line in exc.lines()]) from None
+    return docs
+
+
+def verify(files: list[RenderedFile], version: str) -> list[dict[str, Any]]:
+    """Check a rendered bundle; return its objects, or raise VerificationError naming every
+    failing object and field. Nothing is written by this module."""
+    failures: list[str] = []
+    for f in files:
+        if f.path.endswith(".yaml") and not f.is_manifest:
+            try:
+                yamlio.load_one(f.text, f.path)
+            except InputError as exc:
+                failures += [f"{f.path}: {line}" for line in exc.lines()]
+    docs = documents(files)
+    for doc in docs:
+        failures += schema_failures(doc, version)
+    if not failures:
+        failures += _policy_failures(docs, version)
+    if failures:
+        raise VerificationError(failures)
+    return docs
+
+
+def _policy_failures(docs: list[dict[str, Any]], version: str) -> list[str]:
+    try:
+        from . import policy
+    except ImportError:  # the policy engine is optional until it lands
+        return []
+    evaluate = getattr(policy, "evaluate", None)
+    if evaluate is None:
+        return []
+    return [f"{f.kind}/{f.name}: {f.path}: [{f.rule}] {f.message}"
+            for f in evaluate(docs, version) if not getattr(f, "suppressed", None)]
