@@ -90,6 +90,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except Exception as exc:  # a bug of ours: one line, the traceback only on request
+        if os.environ.get("MCP_SCAFFOLD_DEBUG"):
+            raise
+        sys.stderr.write(f"mcp-scaffold: internal error: {type(exc).__name__}: {exc} (nothing"
+                         " was written; rerun with MCP_SCAFFOLD_DEBUG=1 for a traceback and"
+                         " report it)\n")
+        return 1
 
 
 if __name__ == "__main__":

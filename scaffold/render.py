@@ -175,6 +175,7 @@ def _context(v: Values) -> dict[str, Any]:
         "downstream": downstream,
         "pdb_eviction_policy": (major, minor) >= _PDB_EVICTION_POLICY_SINCE,
         "ingress_note": ingress_note,
+        "probe_paths": {k: p.get("path", "") for k, p in v["probes"].items()},
     }
 
 
