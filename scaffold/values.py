@@ -376,11 +376,11 @@ def semantic_problems(v: Values) -> list[Problem]:
             add(f"env.{name}", "must be a valid env var name: letters, digits and '_', not starting with a digit")
         elif name in RESERVED_ENV:
             add(f"env.{name}", "is set by the bundle (runtime dirs); choose another name")
+        elif name in v["secrets"]["files"]:
+            add(f"env.{name}", "is also a key of secrets.files; each env var is set once")
         elif CREDENTIAL_NAME.search(name):
             add(f"env.{name}", "looks like a credential; a literal env value is stored in etcd:"
                 " put it in the secret store and list it under secrets.files")
-        elif name in v["secrets"]["files"]:
-            add(f"env.{name}", "is also a key of secrets.files; each env var is set once")
 
     for which in ("requests", "limits"):
         for res, q in v["resources"][which].items():

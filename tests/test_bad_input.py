@@ -1,0 +1,152 @@
+"""Every bad input is refused with exit 2, one line per problem naming the key, no traceback,
+and nothing written."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES
+
+BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "github-mcp.yaml").read_text())
+DIGEST = "@sha256:" + "a" * 64
+
+
+def _set(data: dict[str, Any], path: str, value: Any) -> None:
+    keys = path.split(".")
+    for k in keys[:-1]:
+        data = data[int(k)] if isinstance(data, list) else data[k]
+    if value is _DELETE:
+        del data[keys[-1]]
+    elif isinstance(data, list):
+        data[int(keys[-1])] = value
+    else:
+        data[keys[-1]] = value
+
+
+_DELETE = object()
+
+# (id, key path to change, new value, key the message must name, words it must contain)
+CASES = [
+    ("image-tag-only", "image", "ghcr.io/acme/x:1.0", "image", "digest"),
+    ("image-latest", "image", "ghcr.io/acme/x:latest" + DIGEST, "image", "latest"),
+    ("image-short-digest", "image", "ghcr.io/acme/x@sha256:abc123", "image", "64"),
+    ("image-upper-hex", "image", "ghcr.io/acme/x@sha256:" + "A" * 64, "image", "lowercase"),
+    ("name-not-dns", "name", "GitHub_MCP", "name", "DNS-1123"),
+    ("name-too-long", "name", "a" * 51, "name", "50"),
+    ("namespace-default", "namespace", "default", "namespace", "default"),
+    ("namespace-kube", "namespace", "kube-system", "namespace", "kube-"),
+    ("port-privileged", "port", 80, "port", "1024"),
+    ("port-too-high", "port", 70000, "port", "65535"),
+    ("port-string", "port", "3000", "port", "integer"),
+    ("cidr-garbage", "externalEgress.0.cidr", "not-a-cidr", "externalEgress[0].cidr", "CIDR"),
+    ("cidr-host-bits", "externalEgress.0.cidr", "10.1.2.3/8", "externalEgress[0].cidr", "10.0.0.0/8"),
+    ("cidr-no-prefix", "apiServer.cidrs.0", "10.0.0.1", "apiServer.cidrs[0]", "/32"),
+    ("cidr-imds", "externalEgress.0.cidr", "169.254.169.254/32", "externalEgress[0].cidr", "metadata"),
+    ("cidr-imds-v6", "externalEgress.0.cidr", "fd00:ec2::254/128", "externalEgress[0].cidr", "metadata"),
+    ("api-without-cidrs", "apiServer.cidrs", [], "apiServer.cidrs", "configMaps"),
+    ("cidrs-without-api", "configMaps", [], "apiServer.cidrs", "configMaps"),
+    ("env-bad-name", "env", {"1BAD": "x"}, "env.1BAD", "env var name"),
+    ("env-credential", "env", {"GITHUB_TOKEN": "ghp_x"}, "env.GITHUB_TOKEN", "secrets.files"),
+    ("env-reserved", "env", {"HOME": "/x"}, "env.HOME", "set by the bundle"),
+    ("env-twice", "env", {"DB_PASSWORD_FILE": "/x"}, "env.DB_PASSWORD_FILE", "once"),
+    ("file-env-suffix", "secrets.files", {"DB_PASSWORD": "db-password"}, "secrets.files.DB_PASSWORD", "_FILE"),
+    ("file-twice", "secrets.files", {"A_FILE": "db-password", "B_FILE": "db-password"}, "secrets.files.B_FILE", "already"),
+    ("file-not-produced", "secrets.files", {"X_FILE": "nope"}, "secrets.files.X_FILE", "produces"),
+    ("alias-twice", "secrets.aws.objects.1.jmesPath.0.objectAlias", "github-token",
+     "secrets.aws.objects[1].jmesPath[0].objectAlias", "unique"),
+    ("label-key", "labels", {"bad key": "x"}, "labels.bad key", "label key"),
+    ("label-value", "labels", {"team": "has space"}, "labels.team", "label value"),
+    ("label-generated", "labels", {"app.kubernetes.io/name": "x"}, "labels.app.kubernetes.io/name", "set by"),
+    ("version-unquoted", "kubernetesVersion", 1.30, "kubernetesVersion", "quote"),
+    ("version-unsupported", "kubernetesVersion", "1.12", "kubernetesVersion", "1.25"),
+    ("unknown-key", "replcas", 2, "replcas", "did you mean 'replicas'"),
+    ("runtime-enum", "runtime", "ruby", "runtime", "generic, node, python"),
+    ("requests-over-limits", "resources", {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}},
+     "resources.requests.cpu", "exceed"),
+    ("quantity", "tmpSize", "lots", "tmpSize", "quantity"),
+    ("role-arn", "secrets.aws.roleArn", "arn:aws:iam::123:role/x", "secrets.aws.roleArn", "12-digit"),
+    ("provider-block-missing", "secrets.aws", _DELETE, "secrets.aws", "required"),
+    ("missing-required", "ingress", _DELETE, "ingress", "missing"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_values_exit_2_naming_the_key(case: tuple[Any, ...], tmp_path: Path, cli: Any) -> None:
+    _, path, value, key, words = case
+    data = copy.deepcopy(BASE)
+    _set(data, path, value)
+    f = tmp_path / "values.yaml"
+    f.write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = tmp_path / "out"
+    r = cli("new", "--values", str(f), "--output", str(out), "--no-input")
+    assert r.code == 2, r.err
+    lines = r.err.strip().splitlines()
+    hit = [ln for ln in lines if f": {key}: " in ln]
+    assert hit, f"no line names {key!r}: {lines}"
+    assert any(words.lower() in ln.lower() for ln in hit), hit
+    assert "Traceback" not in r.err
+    assert all(ln.startswith("mcp-scaffold: error: ") for ln in lines)
+    assert not out.exists() and list(tmp_path.iterdir()) == [f]
+
+
+FILE_CASES = [
+    ("missing", None, "no such file"),
+    ("empty", "", "empty"),
+    ("comments-only", "# nothing\n", "empty"),
+    ("not-mapping", "- a\n- b\n", "mapping"),
+    ("scalar", "hello\n", "mapping"),
+    ("invalid-yaml", "name: [unclosed\n", "invalid YAML"),
+    ("duplicate-key", "name: a\nname: b\n", "duplicate key"),
+    ("two-documents", "name: a\n---\nname: b\n", "several"),
+    ("not-utf8", b"name: \xff\xfe\n", "UTF-8"),
+]
+
+
+@pytest.mark.parametrize("case", FILE_CASES, ids=[c[0] for c in FILE_CASES])
+def test_unreadable_values_file(case: tuple[Any, ...], tmp_path: Path, cli: Any) -> None:
+    _, content, words = case
+    f = tmp_path / "values.yaml"
+    if isinstance(content, bytes):
+        f.write_bytes(content)
+    elif content is not None:
+        f.write_text(content)
+    r = cli("new", "--values", str(f), "--output", str(tmp_path / "out"), "--no-input")
+    assert r.code == 2
+    assert str(f) in r.err and words.lower() in r.err.lower(), r.err
+    assert "Traceback" not in r.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_directory_as_values_file(tmp_path: Path, cli: Any) -> None:
+    r = cli("new", "--values", str(tmp_path), "--output", "-")
+    assert r.code == 2 and "directory" in r.err
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path, cli: Any) -> None:
+    f = tmp_path / "values.yaml"
+    f.write_text("name: X\nnamespace: default\nimage: nginx\nport: 80\ningress: {namespace: a}\n")
+    r = cli("new", "--values", str(f), "--output", "-")
+    assert r.code == 2
+    keys = {ln.split(": ")[3] for ln in r.err.strip().splitlines()}
+    assert {"name", "namespace", "image", "port"} <= keys
+
+
+def test_missing_answers_without_terminal_names_each_key(tmp_path: Path, cli: Any) -> None:
+    f = tmp_path / "values.yaml"
+    f.write_text("name: x\n")
+    r = cli("new", "--values", str(f), "--output", "-")  # stdin is not a TTY
+    assert r.code == 2
+    for key in ("namespace", "image", "ingress"):
+        assert f": {key}: is missing" in r.err
+    assert "--values" in r.err
+
+
+def test_usage_error_exit_2(cli: Any) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli("new", "--bogus")
+    assert exc.value.code == 2
