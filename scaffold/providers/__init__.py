@@ -8,6 +8,16 @@ A provider module exposes:
   sa_annotations(block) -> dict[str, str]      workload-identity wiring on the ServiceAccount
   prerequisites(block, values) -> list[str]    what the cluster / cloud side must have (README)
   audience(block) -> str                       the CSIDriver tokenRequests audience it needs
+
+and may expose (absent means none):
+  pod_labels(block) -> dict[str, str]          labels on the pod template (e.g. Azure's
+                                               azure.workload.identity/use: "true")
+  warnings(block, values) -> list[Problem]     doubts that do not stop rendering (printed to
+                                               stderr), e.g. a Vault KV path without /data/
+
+`block` is values['secrets'][<provider>] with defaults filled; `values` the whole values.
+parameters() returns strings, or lists/dicts that the renderer dumps with yamlio.dump into
+embedded YAML strings; booleans are already the strings "true" / "false".
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ import importlib
 from types import ModuleType
 
 # Provider names in the order the schema lists them (besides "none").
-NAMES = ("aws",)
+NAMES = ("aws", "azure", "gcp", "vault")
 
 
 def get(name: str) -> ModuleType:

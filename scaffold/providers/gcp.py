@@ -126,6 +126,6 @@ def prerequisites(block: dict[str, Any], values: dict[str, Any]) -> list[str]:
                    " --format='value(projectNumber)'`).")
     out.append("Egress from the GCP provider DaemonSet (not from this pod) to"
                " `secretmanager.googleapis.com`, `securetoken.googleapis.com` and"
-               " `iamcredentials.googleapis.com` on 443 (vars/vars.go, auth/auth.go); the provider makes these calls, so the"
+               " `iamcredentials.googleapis.com` on 443; the provider makes these calls, so the"
                " server pod gets no such egress.")
     return out
