@@ -103,7 +103,9 @@ def prerequisites(block: dict[str, Any], values: dict[str, Any]) -> list[str]:
     assumed = "" if block.get("clusterProject") else (
         f" (assumed: the cluster runs in project `{project}`, the project of the first secret;"
         " set secrets.gcp.clusterProject if not)")
-    names = ", ".join(f"`{s['resourceName']}`" for s in block["secrets"])
+    # IAM grants sit on the secret, not on one of its versions.
+    secrets = dict.fromkeys(s["resourceName"].rsplit("/versions/", 1)[0] for s in block["secrets"])
+    names = ", ".join(f"`{name}`" for name in secrets)
     out = [
         "The Secrets Store CSI driver and the Google Secret Manager provider"
         " (secrets-store-csi-driver-provider-gcp, `provider: gcp`) installed as DaemonSets. Not the"
@@ -117,7 +119,7 @@ def prerequisites(block: dict[str, Any], values: dict[str, Any]) -> list[str]:
     if gsa:
         out.append(f"`roles/iam.workloadIdentityUser` on the Google service account `{gsa}` for"
                    f" `serviceAccount:{project}.svc.id.goog[{ns}/{sa}]`, and"
-                   f" `roles/secretmanager.secretAccessor` for `{gsa}` on: {names}.")
+                   f" `roles/secretmanager.secretAccessor` for `{gsa}` on the secrets {names}.")
     else:
         out.append("`roles/secretmanager.secretAccessor` on these secrets: " + names + ", for"
                    " `principal://iam.googleapis.com/projects/<PROJECT_NUMBER>/locations/global/"
