@@ -213,12 +213,12 @@ def selector_matches(selector: Any, labels: dict[str, Any]) -> bool:
             return False
     for expr in as_list(sel.get("matchExpressions")):
         e = as_dict(expr)
-        key, op = e.get("key"), e.get("operator")
+        label, op = e.get("key"), e.get("operator")
         values = as_list(e.get("values"))
-        present = key in labels
-        if op == "In" and not (present and labels[key] in values):
+        present = label in labels
+        if op == "In" and not (present and labels[label] in values):
             return False
-        if op == "NotIn" and present and labels[key] in values:
+        if op == "NotIn" and present and labels[label] in values:
             return False
         if op == "Exists" and not present:
             return False

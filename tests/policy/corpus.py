@@ -1,0 +1,505 @@
+"""The policy corpus: one hardened bundle and, per rule, the same bundle broken in exactly one
+way. `python tests/policy/corpus.py` rewrites tests/policy/corpus/<case>/manifests.yaml from
+these definitions; test_corpus_files_are_current keeps the files and this module in step.
+
+Each case uses its own name, namespace and labels, so a scanner that joins objects across
+files (Checkov's graph checks) cannot connect one case's NetworkPolicy to another's pods.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # when run as a script
+    sys.path.insert(0, str(ROOT))
+
+from scaffold.yamlio import dump  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+DIGEST = "sha256:" + "0" * 64
+Doc = dict[str, Any]
+
+
+def hardened(name: str) -> list[Doc]:
+    """The reference bundle (hardening.md §9 + §5), with API access and CSI secrets."""
+    ns = name
+    labels = {
+        "app": name,
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/instance": name,
+        "app.kubernetes.io/version": "1.2.3",
+        "app.kubernetes.io/component": "server",
+        "app.kubernetes.io/part-of": "mcp",
+        "app.kubernetes.io/managed-by": "mcp-scaffold",
+    }
+    selector = {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": name}
+
+    def md(obj_name: str = name, namespaced: bool = True) -> Doc:
+        out: Doc = {"name": obj_name}
+        if namespaced:
+            out["namespace"] = ns
+        out["labels"] = dict(labels)
+        return out
+
+    sc = {
+        "allowPrivilegeEscalation": False,
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "runAsUser": 65532,
+        "runAsGroup": 65532,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    dns_ports = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    namespace = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": ns,
+            "labels": {
+                **labels,
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/enforce-version": "v1.33",
+                "pod-security.kubernetes.io/warn": "restricted",
+                "pod-security.kubernetes.io/warn-version": "v1.33",
+                "pod-security.kubernetes.io/audit": "restricted",
+                "pod-security.kubernetes.io/audit-version": "v1.33",
+            },
+        },
+    }
+    sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": md(),
+          "automountServiceAccountToken": False}
+    deny = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": md(f"{name}-default-deny"),
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    }
+    allow = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": md(),
+        "spec": {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": name}},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{
+                "from": [{"namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
+                "ports": [{"protocol": "TCP", "port": 8080}],
+            }],
+            "egress": [
+                {"to": [{"namespaceSelector": {
+                            "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                         "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                 "ports": dns_ports},
+                {"to": [{"ipBlock": {"cidr": "169.254.20.10/32"}}], "ports": dns_ports},
+                {"to": [{"ipBlock": {"cidr": "10.0.0.1/32"}}],
+                 "ports": [{"protocol": "TCP", "port": 443}]},
+                {"to": [
+                    {"ipBlock": {"cidr": "0.0.0.0/0", "except": [
+                        "169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                        "100.64.0.0/10", "127.0.0.0/8"]}},
+                    {"ipBlock": {"cidr": "::/0", "except": ["fc00::/7", "fe80::/10", "::1/128"]}},
+                 ],
+                 "ports": [{"protocol": "TCP", "port": 443}]},
+            ],
+        },
+    }
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": md(),
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"],
+                   "resourceNames": [f"{name}-config"], "verbs": ["get", "watch"]}],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": md(),
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": ns}],
+    }
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": md(f"{name}-config"),
+              "data": {"LOG_LEVEL": "info", "MAX_TOKENS": "4096"}}
+    spc = {
+        "apiVersion": "secrets-store.csi.x-k8s.io/v1",
+        "kind": "SecretProviderClass",
+        "metadata": md(),
+        "spec": {
+            "provider": "aws",
+            "parameters": {
+                "region": "us-east-1",
+                "objects": "- objectName: prod/mcp/db\n  objectType: secretsmanager\n"
+                           "  jmesPath:\n    - path: password\n      objectAlias: db-password\n",
+            },
+        },
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": md(),
+        "spec": {
+            "replicas": 2,
+            "strategy": {"type": "RollingUpdate",
+                         "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "selector": {"matchLabels": dict(selector)},
+            "template": {
+                "metadata": {"labels": dict(labels)},
+                "spec": {
+                    "serviceAccountName": name,
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    "securityContext": {
+                        "runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532,
+                        "fsGroup": 65532, "fsGroupChangePolicy": "OnRootMismatch",
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "affinity": {"podAntiAffinity": {
+                        "preferredDuringSchedulingIgnoredDuringExecution": [{
+                            "weight": 100,
+                            "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname",
+                                                "labelSelector": {"matchLabels": dict(selector)}},
+                        }]}},
+                    "topologySpreadConstraints": [{
+                        "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+                        "whenUnsatisfiable": "ScheduleAnyway",
+                        "labelSelector": {"matchLabels": dict(selector)},
+                    }],
+                    "containers": [{
+                        "name": "server",
+                        "image": f"registry.example.com/org/mcp-server:1.2.3@{DIGEST}",
+                        "imagePullPolicy": "Always",
+                        "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+                        "env": [
+                            {"name": "DB_PASSWORD_FILE", "value": "/mnt/secrets/db-password"},
+                            {"name": "KUBERNETES_TOKEN_FILE",
+                             "value": "/var/run/secrets/tokens/api-token"},
+                        ],
+                        "securityContext": copy.deepcopy(sc),
+                        "resources": {
+                            "requests": {"cpu": "100m", "memory": "128Mi",
+                                         "ephemeral-storage": "128Mi"},
+                            "limits": {"cpu": "500m", "memory": "256Mi",
+                                       "ephemeral-storage": "256Mi"},
+                        },
+                        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"},
+                                           "periodSeconds": 10},
+                        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"},
+                                          "periodSeconds": 20, "failureThreshold": 3},
+                        "volumeMounts": [
+                            {"name": "tmp", "mountPath": "/tmp"},
+                            {"name": "secrets", "mountPath": "/mnt/secrets", "readOnly": True},
+                            {"name": "api-token", "mountPath": "/var/run/secrets/tokens",
+                             "readOnly": True},
+                        ],
+                    }],
+                    "volumes": [
+                        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+                        {"name": "secrets", "csi": {
+                            "driver": "secrets-store.csi.k8s.io", "readOnly": True,
+                            "volumeAttributes": {"secretProviderClass": name}}},
+                        {"name": "api-token", "projected": {"sources": [
+                            {"serviceAccountToken": {"path": "api-token",
+                                                     "audience": "https://kubernetes.default.svc",
+                                                     "expirationSeconds": 3600}},
+                            {"configMap": {"name": "kube-root-ca.crt",
+                                           "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                            {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {
+                                "fieldPath": "metadata.namespace"}}]}},
+                        ]}},
+                    ],
+                },
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1", "kind": "Service", "metadata": md(),
+        "spec": {"type": "ClusterIP", "selector": dict(selector),
+                 "ports": [{"name": "http", "port": 80, "targetPort": "http",
+                            "protocol": "TCP"}]},
+    }
+    pdb = {
+        "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": md(),
+        "spec": {"minAvailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow",
+                 "selector": {"matchLabels": dict(selector)}},
+    }
+    return [namespace, sa, deny, allow, role, binding, config, spc, deployment, service, pdb]
+
+
+# ---- mutations: each takes the bundle (by kind) and breaks one thing ----------------------
+
+def _get(docs: list[Doc], kind: str, index: int = 0) -> Doc:
+    return [d for d in docs if d["kind"] == kind][index]
+
+
+def _pod(docs: list[Doc]) -> Doc:
+    spec: Doc = _get(docs, "Deployment")["spec"]["template"]["spec"]
+    return spec
+
+
+def _ctr(docs: list[Doc]) -> Doc:
+    container: Doc = _pod(docs)["containers"][0]
+    return container
+
+
+def _allow(docs: list[Doc]) -> Doc:
+    return _get(docs, "NetworkPolicy", 1)
+
+
+def _role_rule(docs: list[Doc]) -> Doc:
+    rule: Doc = _get(docs, "Role")["rules"][0]
+    return rule
+
+
+def _add_role_rule(rule: Doc) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _get(docs, "Role")["rules"].append(rule)
+    return mutate
+
+
+def _set(getter: Callable[[list[Doc]], Doc], **fields: Any) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        getter(docs).update(fields)
+    return mutate
+
+
+def _set_sc(**fields: Any) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _ctr(docs)["securityContext"].update(fields)
+    return mutate
+
+
+def _set_pod_sc(**fields: Any) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _pod(docs)["securityContext"].update(fields)
+    return mutate
+
+
+def _drop(getter: Callable[[list[Doc]], Doc], key: str) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        del getter(docs)[key]
+    return mutate
+
+
+def _cluster_admin(docs: list[Doc]) -> None:
+    sa = _get(docs, "ServiceAccount")["metadata"]
+    docs.append({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": f"{sa['name']}-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": "cluster-admin"},
+        "subjects": [{"kind": "ServiceAccount", "name": sa["name"],
+                      "namespace": sa["namespace"]}],
+    })
+
+
+def _only_policy_type(kind: str) -> Callable[[list[Doc]], None]:
+    drop = "egress" if kind == "Ingress" else "ingress"
+
+    def mutate(docs: list[Doc]) -> None:
+        for policy in [d for d in docs if d["kind"] == "NetworkPolicy"]:
+            policy["spec"]["policyTypes"] = [kind]
+            policy["spec"].pop(drop, None)
+    return mutate
+
+
+def _ingress_from_all(docs: list[Doc]) -> None:
+    _allow(docs)["spec"]["ingress"][0]["from"] = [{"namespaceSelector": {}}]
+
+
+def _ingress_all_ports(docs: list[Doc]) -> None:
+    del _allow(docs)["spec"]["ingress"][0]["ports"]
+
+
+def _egress_to_all(docs: list[Doc]) -> None:
+    # The common "DNS anywhere" shortcut: ports only, no destination.
+    del _allow(docs)["spec"]["egress"][0]["to"]
+
+
+def _metadata_reachable(docs: list[Doc]) -> None:
+    block = _allow(docs)["spec"]["egress"][3]["to"][0]["ipBlock"]
+    block["except"] = [e for e in block["except"] if e != "169.254.0.0/16"]
+
+
+def _secret_object(docs: list[Doc]) -> None:
+    md = _get(docs, "ServiceAccount")["metadata"]
+    docs.append({"apiVersion": "v1", "kind": "Secret",
+                 "metadata": {"name": f"{md['name']}-db", "namespace": md["namespace"]},
+                 "type": "Opaque", "data": {"password": "aHVudGVyMg=="}})
+
+
+def _secret_env(docs: list[Doc]) -> None:
+    _ctr(docs)["env"].append({"name": "DB_PASSWORD", "valueFrom": {
+        "secretKeyRef": {"name": "db", "key": "password"}}})
+
+
+def _credential_literal(docs: list[Doc]) -> None:
+    _ctr(docs)["env"].append({"name": "GITHUB_TOKEN", "value": "ghp_" + "a" * 36})
+
+
+def _secret_objects(docs: list[Doc]) -> None:
+    _get(docs, "SecretProviderClass")["spec"]["secretObjects"] = [{
+        "secretName": "db", "type": "Opaque",
+        "data": [{"objectName": "db-password", "key": "password"}]}]
+
+
+def _configmap_credential(docs: list[Doc]) -> None:
+    _get(docs, "ConfigMap")["data"]["API_KEY"] = "sk-live-0123456789abcdef"
+
+
+def _host_path(docs: list[Doc]) -> None:
+    _pod(docs)["volumes"].append({"name": "host", "hostPath": {"path": "/var/log"}})
+    _ctr(docs)["volumeMounts"].append({"name": "host", "mountPath": "/host", "readOnly": True})
+
+
+def _host_port(docs: list[Doc]) -> None:
+    _ctr(docs)["ports"][0]["hostPort"] = 8080
+
+
+def _probe_host(docs: list[Doc]) -> None:
+    _ctr(docs)["readinessProbe"]["httpGet"]["host"] = "internal.example.com"
+
+
+def _empty_dir(docs: list[Doc]) -> None:
+    _pod(docs)["volumes"][0]["emptyDir"] = {}
+
+
+def _namespace_baseline(docs: list[Doc]) -> None:
+    _get(docs, "Namespace")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] = (
+        "baseline"
+    )
+
+
+def _image(value: str) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _ctr(docs)["image"] = value
+    return mutate
+
+
+def _drop_resources(key: str) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        del _ctr(docs)["resources"][key]
+    return mutate
+
+
+# case id -> (rule it must trigger, what it breaks, mutation)
+CASES: dict[str, tuple[str, str, Callable[[list[Doc]], None]]] = {
+    "rbac-001": ("MCP-RBAC-001", "pod on the default ServiceAccount",
+                 _drop(_pod, "serviceAccountName")),
+    "rbac-002": ("MCP-RBAC-002", "pod automountServiceAccountToken: true",
+                 _set(_pod, automountServiceAccountToken=True)),
+    "rbac-003": ("MCP-RBAC-003", "ServiceAccount automountServiceAccountToken: true",
+                 _set(lambda d: _get(d, "ServiceAccount"), automountServiceAccountToken=True)),
+    "rbac-004": ("MCP-RBAC-004", "ClusterRoleBinding of cluster-admin to the server's SA",
+                 _cluster_admin),
+    "rbac-005": ("MCP-RBAC-005", "Role verbs ['*']", _set(_role_rule, verbs=["*"])),
+    "rbac-006": ("MCP-RBAC-006", "Role get on a named Secret",
+                 _add_role_rule({"apiGroups": [""], "resources": ["secrets"],
+                                 "resourceNames": ["db"], "verbs": ["get"]})),
+    "rbac-007": ("MCP-RBAC-007", "Role create on pods/exec",
+                 _add_role_rule({"apiGroups": [""], "resources": ["pods/exec"],
+                                 "verbs": ["create"]})),
+    "rbac-008": ("MCP-RBAC-008", "Role update/patch on the named ConfigMap",
+                 _set(_role_rule, verbs=["get", "watch", "update", "patch"])),
+    "rbac-009": ("MCP-RBAC-009", "Role impersonate on serviceaccounts",
+                 _add_role_rule({"apiGroups": [""], "resources": ["serviceaccounts"],
+                                 "verbs": ["impersonate"]})),
+    "rbac-010": ("MCP-RBAC-010", "Role get/watch on configmaps without resourceNames",
+                 _drop(_role_rule, "resourceNames")),
+    "net-001": ("MCP-NET-001", "no policy isolates Ingress", _only_policy_type("Egress")),
+    "net-002": ("MCP-NET-002", "no policy isolates Egress", _only_policy_type("Ingress")),
+    "net-003": ("MCP-NET-003", "ingress from an empty namespaceSelector (all namespaces)",
+                _ingress_from_all),
+    "net-004": ("MCP-NET-004", "egress rule with ports only, no 'to'", _egress_to_all),
+    "net-005": ("MCP-NET-005", "0.0.0.0/0 egress without the 169.254.0.0/16 except",
+                _metadata_reachable),
+    "net-006": ("MCP-NET-006", "ingress rule without ports", _ingress_all_ports),
+    "sec-001": ("MCP-SEC-001", "a Secret with data", _secret_object),
+    "sec-002": ("MCP-SEC-002", "env from secretKeyRef", _secret_env),
+    "sec-003": ("MCP-SEC-003", "literal GITHUB_TOKEN env value", _credential_literal),
+    "sec-004": ("MCP-SEC-004", "SecretProviderClass secretObjects", _secret_objects),
+    "sec-005": ("MCP-SEC-005", "ConfigMap key API_KEY with a literal", _configmap_credential),
+    "pss-001": ("MCP-PSS-001", "hostNetwork: true", _set(_pod, hostNetwork=True)),
+    "pss-002": ("MCP-PSS-002", "privileged: true", _set_sc(privileged=True)),
+    "pss-003": ("MCP-PSS-003", "capabilities.add NET_BIND_SERVICE",
+                _set_sc(capabilities={"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]})),
+    "pss-004": ("MCP-PSS-004", "capabilities.drop NET_RAW only",
+                _set_sc(capabilities={"drop": ["NET_RAW"]})),
+    "pss-005": ("MCP-PSS-005", "hostPath volume", _host_path),
+    "pss-006": ("MCP-PSS-006", "hostPort 8080", _host_port),
+    "pss-007": ("MCP-PSS-007", "pod AppArmor Unconfined",
+                _set_pod_sc(appArmorProfile={"type": "Unconfined"})),
+    "pss-008": ("MCP-PSS-008", "SELinux type spc_t", _set_sc(seLinuxOptions={"type": "spc_t"})),
+    "pss-009": ("MCP-PSS-009", "procMount Unmasked", _set_sc(procMount="Unmasked")),
+    "pss-010": ("MCP-PSS-010", "pod seccomp Unconfined",
+                _set_pod_sc(seccompProfile={"type": "Unconfined"})),
+    "pss-011": ("MCP-PSS-011", "sysctl kernel.msgmax",
+                _set_pod_sc(sysctls=[{"name": "kernel.msgmax", "value": "65536"}])),
+    "pss-012": ("MCP-PSS-012", "Windows hostProcess",
+                _set_sc(windowsOptions={"hostProcess": True})),
+    "pss-013": ("MCP-PSS-013", "readinessProbe httpGet.host", _probe_host),
+    "pss-014": ("MCP-PSS-014", "allowPrivilegeEscalation: true",
+                _set_sc(allowPrivilegeEscalation=True)),
+    "pss-015": ("MCP-PSS-015", "container runAsNonRoot: false", _set_sc(runAsNonRoot=False)),
+    "pss-016": ("MCP-PSS-016", "container runAsUser: 0", _set_sc(runAsUser=0)),
+    "pss-017": ("MCP-PSS-017", "runAsUser 1000 (below 10000)", _set_sc(runAsUser=1000)),
+    "pss-018": ("MCP-PSS-018", "readOnlyRootFilesystem: false",
+                _set_sc(readOnlyRootFilesystem=False)),
+    "pss-019": ("MCP-PSS-019", "emptyDir without sizeLimit", _empty_dir),
+    "pss-020": ("MCP-PSS-020", "Namespace enforce: baseline", _namespace_baseline),
+    "img-001": ("MCP-IMG-001", "tag only, no digest",
+                _image("registry.example.com/org/mcp-server:1.2.3")),
+    "img-002": ("MCP-IMG-002", "digest @sha256:abc123",
+                _image("registry.example.com/org/mcp-server:1.2.3@sha256:abc123")),
+    "img-003": ("MCP-IMG-003", ":latest with a digest",
+                _image(f"registry.example.com/org/mcp-server:latest@{DIGEST}")),
+    "img-004": ("MCP-IMG-004", "imagePullPolicy: IfNotPresent",
+                _set(_ctr, imagePullPolicy="IfNotPresent")),
+    "res-001": ("MCP-RES-001", "no resource requests", _drop_resources("requests")),
+    "res-002": ("MCP-RES-002", "no resource limits", _drop_resources("limits")),
+    "res-003": ("MCP-RES-003", "no readinessProbe", _drop(_ctr, "readinessProbe")),
+    "res-004": ("MCP-RES-004", "no livenessProbe", _drop(_ctr, "livenessProbe")),
+}
+HARDENED = "hardened"
+
+
+def build(case: str) -> list[Doc]:
+    """The documents of one corpus case (or of the hardened bundle)."""
+    docs = hardened(f"mcp-{case}")
+    if case != HARDENED:
+        CASES[case][2](docs)
+    return docs
+
+
+def render(case: str) -> str:
+    """The YAML text of one case as stored in the corpus."""
+    if case == HARDENED:
+        head = "# The hardened reference bundle: every rule passes.\n"
+    else:
+        rule, what, _ = CASES[case]
+        head = f"# Breaks exactly {rule}: {what}.\n"
+    return head + "---\n".join(dump(d) for d in build(case))
+
+
+def all_cases() -> list[str]:
+    """The hardened bundle first, then every rule case."""
+    return [HARDENED, *CASES]
+
+
+def write_corpus() -> None:
+    """(Re)write tests/policy/corpus/<case>/manifests.yaml for every case."""
+    for case in all_cases():
+        target = CORPUS / case / "manifests.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render(case), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_corpus()
