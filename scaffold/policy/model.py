@@ -213,7 +213,7 @@ def selector_matches(selector: Any, labels: dict[str, Any]) -> bool:
             return False
     for expr in as_list(sel.get("matchExpressions")):
         e = as_dict(expr)
-        label, op = e.get("key"), e.get("operator")
+        label, op = str(e.get("key")), e.get("operator")
         values = as_list(e.get("values"))
         present = label in labels
         if op == "In" and not (present and labels[label] in values):
