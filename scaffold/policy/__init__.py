@@ -27,6 +27,7 @@ __all__ = [
     "Finding",
     "Rule",
     "evaluate",
+    "evaluate_objects",
     "parse_kube_version",
     "skips",
 ]
@@ -82,30 +83,40 @@ def skips(doc: Doc) -> tuple[dict[str, str], list[str]]:
     return found, problems
 
 
-def evaluate(documents: list[dict[str, Any]], kube_version: str = "1.33") -> list[Finding]:
-    """Every finding of every rule on ``documents`` (Kubernetes objects as dicts).
+def evaluate_objects(
+    documents: list[dict[str, Any]], kube_version: str = "1.33"
+) -> list[tuple[dict[str, Any], Finding]]:
+    """Like :func:`evaluate`, with each finding paired with the document it is about.
 
-    Findings that an object suppresses with a well-formed ``mcp-scaffold.io/skip`` annotation
-    are returned with ``suppressed`` set to the reason; callers decide whether those count.
-    Raises InputError for an unparsable ``kube_version``.
+    ``check`` uses the pairing to name the file and line of each finding; two objects with
+    the same kind and name (a base and an overlay) keep their own findings.
     """
     version = parse_kube_version(kube_version)
     docs = [d for d in documents if isinstance(d, dict)]
     ctx = Context(docs, version)
     order = {id(d): i for i, d in enumerate(docs)}
     rule_order = {rule_id: i for i, rule_id in enumerate(RULES)}
-    seen: set[Finding] = set()
-    ranked: list[tuple[int, int, str, Finding]] = []
+    seen: set[tuple[int, Finding]] = set()
+    ranked: list[tuple[int, int, str, Doc, Finding]] = []
     for _, check in _MODULES:
         for doc, finding in check(ctx):
             reason = skips(doc)[0].get(finding.rule)
             if reason is not None:
                 finding = replace(finding, suppressed=reason)
-            if finding in seen:
+            if (id(doc), finding) in seen:
                 continue
-            seen.add(finding)
-            ranked.append(
-                (order.get(id(doc), len(docs)), rule_order[finding.rule], finding.path, finding)
-            )
+            seen.add((id(doc), finding))
+            rank = order.get(id(doc), len(docs))
+            ranked.append((rank, rule_order[finding.rule], finding.path, doc, finding))
     ranked.sort(key=lambda item: item[:3])
-    return [item[3] for item in ranked]
+    return [(item[3], item[4]) for item in ranked]
+
+
+def evaluate(documents: list[dict[str, Any]], kube_version: str = "1.33") -> list[Finding]:
+    """Every finding of every rule on ``documents`` (Kubernetes objects as dicts).
+
+    Findings that an object suppresses with a well-formed ``mcp-scaffold.io/skip`` annotation
+    are returned with ``suppressed`` set to the reason; callers decide whether those count
+    (``check`` does not fail on them). Raises InputError for an unparsable ``kube_version``.
+    """
+    return [finding for _, finding in evaluate_objects(documents, kube_version)]

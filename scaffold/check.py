@@ -1,0 +1,380 @@
+"""`mcp-scaffold check`: the policy rules over any manifests, reported as text, JSON or SARIF.
+
+Reads files, directories (recursively: *.yaml, *.yml, *.json) or a stream on stdin (``-``),
+e.g. ``kubectl kustomize . | mcp-scaffold check -``. Multi-document files, ``kind: List`` and
+empty documents are handled; documents that are not Kubernetes objects (a values file, a
+Kustomization) are skipped with a note on stderr. Data goes to stdout, notes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from .errors import InputError, Problem
+from .policy import RULES, SEVERITIES, Finding, evaluate_objects, parse_kube_version, skips
+from .yamlio import load_all
+
+FORMATS = ("text", "json", "sarif")
+EXTENSIONS = (".yaml", ".yml", ".json")
+STDIN = "-"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/mcp-scaffold/mcp-scaffold"
+# Kinds that configure tools rather than the cluster: never judged, never "unknown".
+_TOOL_GROUPS = ("kustomize.config.k8s.io/", "config.kubernetes.io/", "kustomize.toolkit.")
+_SARIF_LEVEL = {"high": "error", "medium": "warning", "low": "note"}
+_SECURITY_SEVERITY = {"high": "8.0", "medium": "5.0", "low": "3.0"}
+_COLOURS = {"high": "31", "medium": "33", "low": "36", "bold": "1", "dim": "2"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an object came from: the file as given (``-`` for stdin) and its first line."""
+
+    file: str
+    line: int | None
+
+
+def run(
+    paths: list[str],
+    fmt: str = "text",
+    kube_version: str = "1.33",
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
+) -> int:
+    """Check the manifests at ``paths`` and write the report to ``stdout``.
+
+    Returns 0 when nothing is found, 1 when any unsuppressed finding remains. Raises
+    InputError (exit 2 in the CLI) for a bad format, version or path, unreadable or invalid
+    YAML/JSON, a malformed suppression annotation, or input without any Kubernetes object.
+    """
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    if fmt not in FORMATS:
+        raise InputError([Problem("--format", f"{fmt!r} is not one of {', '.join(FORMATS)}")])
+    parse_kube_version(kube_version)
+    if not paths:
+        raise InputError([Problem("", "no input: give one or more PATHs, or - for stdin")])
+    objects: list[tuple[dict[str, Any], Source]] = []
+    files: list[str] = []
+    for label, text in _read_inputs(paths, stdin if stdin is not None else sys.stdin):
+        files.append(label)
+        objects.extend(_objects(label, text, err))
+    problems = [
+        Problem(f"{src.file}: {doc.get('kind')} {_display_name(doc)}", message)
+        for doc, src in objects
+        for message in skips(doc)[1]
+    ]
+    if problems:
+        raise InputError(problems)
+    if not objects:
+        raise InputError(
+            [Problem("", f"no Kubernetes objects found in {', '.join(files) or 'the input'}")]
+        )
+    sources = {id(doc): src for doc, src in objects}
+    results = [
+        (finding, sources[id(doc)])
+        for doc, finding in evaluate_objects([d for d, _ in objects], kube_version)
+    ]
+    summary = _summary(results, len(objects), len(files), kube_version)
+    if fmt == "json":
+        _write_json(out, results, summary)
+    elif fmt == "sarif":
+        _write_sarif(out, results, kube_version)
+    else:
+        _write_text(out, results, summary, _use_colour(out))
+    return 1 if summary["findings"] else 0
+
+
+# ---- input --------------------------------------------------------------------------------
+
+def _read_inputs(paths: list[str], stdin: TextIO) -> Iterator[tuple[str, str]]:
+    stdin_used = False
+    for given in paths:
+        if given == STDIN:
+            if stdin_used:
+                raise InputError([Problem("-", "stdin can be read only once")])
+            stdin_used = True
+            try:
+                yield STDIN, stdin.read()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError([Problem("", f"cannot read stdin: {exc}")], STDIN) from None
+            continue
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(_walk(path))
+            if not found:
+                raise InputError(
+                    [Problem("", "directory holds no *.yaml, *.yml or *.json file")], given
+                )
+            for file in found:
+                yield str(file), _read_file(file)
+        elif path.exists():
+            yield given, _read_file(path)
+        else:
+            raise InputError([Problem("", "no such file or directory")], given)
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        # Hidden directories (.git, .tools) never hold the manifests to check.
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if name.endswith(EXTENSIONS) and not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def _read_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError([Problem("", "not UTF-8 text")], str(path)) from None
+    except OSError as exc:
+        raise InputError([Problem("", f"cannot read: {exc.strerror or exc}")], str(path)) from None
+
+
+def _parse(label: str, text: str) -> list[tuple[Any, int | None]]:
+    """The non-empty documents of a file with the line each starts on (when known)."""
+    if label.endswith(".json"):
+        try:
+            data = json.loads(text, object_pairs_hook=_no_duplicates)
+        except (ValueError, _DuplicateKey) as exc:
+            raise InputError([Problem("", f"invalid JSON: {exc}")], label) from None
+        items = data if isinstance(data, list) else [data]
+        return [(item, 1) for item in items if item is not None]
+    docs = load_all(text, label)
+    return list(zip(docs, _document_lines(text, len(docs)), strict=True))
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _document_lines(text: str, count: int) -> list[int | None]:
+    # A second, cheap composition pass only to learn where each non-empty document starts
+    # (yamlio already validated the text strictly); SARIF and text output cite the line.
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        lines = [
+            node.start_mark.line + 1
+            for node in yaml.compose_all(text, Loader=loader)
+            if node is not None and node.tag != "tag:yaml.org,2002:null"
+        ]
+    except yaml.YAMLError:
+        lines = []
+    return list(lines) if len(lines) == count else [None] * count
+
+
+def _objects(label: str, text: str, err: TextIO) -> Iterator[tuple[dict[str, Any], Source]]:
+    for number, (doc, line) in enumerate(_parse(label, text), start=1):
+        for item in _expand(doc):
+            why = _not_kubernetes(item)
+            if why:
+                err.write(f"note: {label}: document {number} skipped: {why}\n")
+                continue
+            yield item, Source(label, line)
+
+
+def _expand(doc: Any) -> list[Any]:
+    """A `kind: List` (or FooList) becomes its items; anything else stays itself."""
+    if (
+        isinstance(doc, dict)
+        and isinstance(doc.get("kind"), str)
+        and doc["kind"].endswith("List")
+        and isinstance(doc.get("items"), list)
+    ):
+        return [i for i in doc["items"] if i is not None]
+    return [doc]
+
+
+def _not_kubernetes(doc: Any) -> str:
+    if not isinstance(doc, dict):
+        return "not a Kubernetes object (not a mapping)"
+    api, kind = doc.get("apiVersion"), doc.get("kind")
+    if not isinstance(api, str) or not isinstance(kind, str) or not api or not kind:
+        return "not a Kubernetes object (no apiVersion/kind)"
+    if api.startswith(_TOOL_GROUPS):
+        return f"{kind} configures a tool, not the cluster"
+    return ""
+
+
+def _display_name(doc: dict[str, Any]) -> str:
+    md = doc.get("metadata")
+    md = md if isinstance(md, dict) else {}
+    name, ns = md.get("name") or "(unnamed)", md.get("namespace")
+    return f"{ns}/{name}" if ns else str(name)
+
+
+# ---- reports ------------------------------------------------------------------------------
+
+Result = tuple[Finding, Source]
+
+
+def _summary(results: list[Result], objects: int, files: int, version: str) -> dict[str, Any]:
+    active = [f for f, _ in results if f.suppressed is None]
+    return {
+        "findings": len(active),
+        "suppressed": len(results) - len(active),
+        "bySeverity": {s: sum(1 for f in active if f.severity == s) for s in SEVERITIES},
+        "byPattern": {
+            p: sum(1 for f in active if f.pattern == p)
+            for p in sorted({r.pattern for r in RULES.values()})
+        },
+        "objects": objects,
+        "files": files,
+        "kubernetesVersion": version,
+    }
+
+
+def _finding_json(finding: Finding, src: Source) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "pattern": finding.pattern,
+        "severity": finding.severity,
+        "kind": finding.kind,
+        "name": finding.name,
+        "namespace": finding.namespace,
+        "path": finding.path,
+        "message": finding.message,
+        "fix": finding.fix,
+        "file": src.file,
+        "line": src.line,
+        "suppressed": finding.suppressed,
+    }
+
+
+def _write_json(out: TextIO, results: list[Result], summary: dict[str, Any]) -> None:
+    report = {"findings": [_finding_json(f, s) for f, s in results], "summary": summary}
+    out.write(json.dumps(report, indent=2) + "\n")
+
+
+def _artifact_uri(file: str) -> str:
+    path = Path(file)
+    return path.resolve().as_uri() if path.is_absolute() else path.as_posix()
+
+
+def _write_sarif(out: TextIO, results: list[Result], version: str) -> None:
+    rule_ids = list(RULES)
+    rules = [
+        {
+            "id": r.id,
+            "name": r.title,
+            "shortDescription": {"text": r.title},
+            "fullDescription": {"text": f"{r.title} ({r.pattern})."},
+            "help": {"text": f"Fix: {r.fix}"},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity]},
+            "properties": {
+                "tags": ["security", "kubernetes", r.pattern],
+                "security-severity": _SECURITY_SEVERITY[r.severity],
+                "pattern": r.pattern,
+            },
+        }
+        for r in RULES.values()
+    ]
+    sarif_results = []
+    for finding, src in results:
+        identity = "/".join(p for p in (finding.kind, finding.namespace, finding.name) if p)
+        location: dict[str, Any] = {
+            "logicalLocations": [
+                {"fullyQualifiedName": f"{identity}:{finding.path}", "kind": "object"}
+            ]
+        }
+        if src.file != STDIN:
+            physical: dict[str, Any] = {"artifactLocation": {"uri": _artifact_uri(src.file)}}
+            if src.line is not None:
+                physical["region"] = {"startLine": src.line}
+            location["physicalLocation"] = physical
+        result: dict[str, Any] = {
+            "ruleId": finding.rule,
+            "ruleIndex": rule_ids.index(finding.rule),
+            "level": _SARIF_LEVEL[finding.severity],
+            "message": {"text": f"{finding.message} (at {finding.path}). Fix: {finding.fix}"},
+            "locations": [location],
+            "partialFingerprints": {
+                "mcpScaffoldObject/v1": f"{finding.rule}:{identity}:{finding.path}"
+            },
+        }
+        if finding.suppressed is not None:
+            result["suppressions"] = [
+                {"kind": "inSource", "justification": finding.suppressed}
+            ]
+        sarif_results.append(result)
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "mcp-scaffold",
+                "version": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": rules,
+            }},
+            "results": sarif_results,
+            "properties": {"kubernetesVersion": version},
+        }],
+    }
+    out.write(json.dumps(log, indent=2) + "\n")
+
+
+def _use_colour(out: TextIO) -> bool:
+    # Colour only for a person at a terminal; NO_COLOR (no-color.org) always wins.
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(out, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
+def _write_text(
+    out: TextIO, results: list[Result], summary: dict[str, Any], colour: bool
+) -> None:
+    def paint(text: str, style: str) -> str:
+        return f"\033[{_COLOURS[style]}m{text}\033[0m" if colour else text
+
+    groups: dict[tuple[str, str, str, str], list[Result]] = {}
+    for finding, src in results:
+        key = (src.file, finding.kind, finding.namespace, finding.name)
+        groups.setdefault(key, []).append((finding, src))
+    for (file, kind, ns, name), items in groups.items():
+        line = items[0][1].line
+        where = f"{file}:{line}" if line is not None else file
+        shown = f"{ns}/{name}" if ns else name
+        out.write(f"{paint(f'{kind} {shown}', 'bold')}  {paint(where, 'dim')}\n")
+        for finding, _ in items:
+            if finding.suppressed is not None:
+                out.write(paint(f"  suppressed {finding.rule}: {finding.suppressed}\n", "dim"))
+                continue
+            level = paint(f"{finding.severity.upper():<6}", finding.severity)
+            out.write(f"  {level} {finding.rule}  {finding.message}\n")
+            out.write(f"         at  {finding.path}\n")
+            out.write(f"         fix {finding.fix}\n")
+        out.write("\n")
+    count = summary["findings"]
+    checked = (f"{summary['objects']} object(s) in {summary['files']} file(s), "
+               f"Kubernetes {summary['kubernetesVersion']}")
+    suppressed = f"; {summary['suppressed']} suppressed" if summary["suppressed"] else ""
+    if count:
+        by = ", ".join(f"{n} {s}" for s, n in summary["bySeverity"].items() if n)
+        out.write(f"{count} finding(s) ({by}){suppressed}; checked {checked}\n")
+    else:
+        out.write(f"No findings{suppressed}; checked {checked}\n")
