@@ -49,7 +49,16 @@ def _q(value: Any) -> str:
         raise TypeError(f"refusing to interpolate a {type(value).__name__}; use |yaml")
     if _PLAIN.match(value) and value.lower() not in _NOT_PLAIN:
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return _UNPRINTABLE.sub(_escape, json.dumps(value, ensure_ascii=False))
+
+
+# Characters YAML may not carry raw (or reads as line breaks inside a quoted scalar); JSON
+# already escapes C0 controls. Escaped as \uXXXX, which a YAML double-quoted scalar decodes.
+_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def _yaml(value: dict[str, Any], indent: int) -> str:
@@ -58,6 +67,13 @@ def _yaml(value: dict[str, Any], indent: int) -> str:
     flat = {k: v if isinstance(v, str) else yamlio.dump(v) for k, v in value.items()}
     pad = " " * indent
     return "\n".join(pad + line if line else line for line in yamlio.dump(flat).splitlines())
+
+
+def _spaces(count: int) -> str:
+    # Indentation only: an int, so it can carry nothing from the values.
+    if not isinstance(count, int):
+        raise TypeError("spaces takes an int")
+    return " " * count
 
 
 @functools.cache
@@ -75,6 +91,7 @@ def _environment() -> Any:
     )
     env.filters["q"] = _q
     env.filters["yaml"] = _yaml
+    env.filters["spaces"] = _spaces
     return env
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -36,6 +37,53 @@ _StrictLoader.add_constructor(
 )
 
 
+class _NotFastSafe(Exception):
+    """The text uses a corner of YAML where libyaml and PyYAML may disagree."""
+
+
+# libyaml (about 10x faster) and pure-Python PyYAML read some corners of YAML differently:
+# tags ('!'), comments glued to block scalar headers ('|#'), tabs, byte-order marks, the
+# YAML 1.1 line breaks (NEL, LS, PS), control characters, and flow collections ([...] {...})
+# that span lines. Text free of them is parsed by libyaml; anything else, and every error (for
+# PyYAML's messages), goes through PyYAML, so results and errors are PyYAML's either way.
+_NOT_FAST = re.compile(
+    r"[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|!|[|>][-+0-9]*#"
+)
+_FastBase: Any = getattr(yaml, "CSafeLoader", None)
+
+
+def _flow_on_one_line(node: yaml.Node) -> None:
+    if getattr(node, "flow_style", False) and node.start_mark.line != node.end_mark.line:
+        raise _NotFastSafe
+
+
+if _FastBase is not None:
+
+    class _FastStrictLoader(_FastBase):  # type: ignore[misc]
+        """libyaml's parser with the strict constructor (duplicate keys are errors)."""
+
+    def _fast_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
+        _flow_on_one_line(node)
+        return _construct_mapping(loader, node, deep)
+
+    def _fast_sequence(loader: Any, node: yaml.SequenceNode, deep: bool = False) -> Any:
+        _flow_on_one_line(node)
+        return loader.construct_sequence(node, deep=deep)
+
+    _FastStrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _fast_mapping)
+    _FastStrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+                                      _fast_sequence)
+
+
+def _load_all(text: str) -> list[Any]:
+    if _FastBase is not None and not _NOT_FAST.search(text):
+        try:
+            return list(yaml.load_all(text, Loader=_FastStrictLoader))  # strict safe loader
+        except (yaml.YAMLError, _NotFastSafe):
+            pass  # PyYAML below decides, with its own message
+    return list(yaml.load_all(text, Loader=_StrictLoader))  # strict safe loader
+
+
 def _describe(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
@@ -46,7 +94,7 @@ def _describe(exc: yaml.YAMLError) -> str:
 def load_one(text: str, source: str) -> Any:
     """Parse one YAML document strictly; InputError (one line) if it is not valid YAML."""
     try:
-        docs = list(yaml.load_all(text, Loader=_StrictLoader))  # noqa: S506 - strict safe loader
+        docs = _load_all(text)
     except yaml.YAMLError as exc:
         raise InputError([Problem("", _describe(exc))], source) from None
     docs = [d for d in docs if d is not None]
@@ -58,7 +106,7 @@ def load_one(text: str, source: str) -> Any:
 def load_all(text: str, source: str) -> list[Any]:
     """Parse every document of a YAML stream strictly (empty documents are dropped)."""
     try:
-        docs = list(yaml.load_all(text, Loader=_StrictLoader))  # noqa: S506 - strict safe loader
+        docs = _load_all(text)
     except yaml.YAMLError as exc:
         raise InputError([Problem("", _describe(exc))], source) from None
     return [d for d in docs if d is not None]
@@ -71,8 +119,16 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+# Unicode line separators that PyYAML writes raw in plain, single-quoted and block scalars,
+# where readers fold them; its double-quoted style escapes them (\N, \L, \P).
+_LINE_SEPARATORS = frozenset("\x85\u2028\u2029")
+
+
 def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in data else None
+    if _LINE_SEPARATORS.intersection(data):
+        style: str | None = '"'
+    else:
+        style = "|" if "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 

@@ -1,0 +1,178 @@
+"""Rendering is safe by construction: every template interpolation is quoted, hostile
+strings in free-text fields either are refused (exit 2) or come out exactly, with no extra
+keys and no changed types; every supported Kubernetes version verifies."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jinja2 import nodes
+
+from conftest import EXAMPLES
+from scaffold import render, values, verify
+from scaffold.errors import ValuesError, VerificationError
+
+TEMPLATES = Path(render.__file__).resolve().parent.parent / "templates"
+BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "github-mcp.yaml").read_text())
+MACROS = {"mapping", "metadata"}
+
+
+def _unquoted(template: Path) -> list[str]:
+    env = render._environment()
+    tree = env.parse(template.read_text())
+    bad = []
+    for output in tree.find_all(nodes.Output):
+        for node in output.nodes:
+            if isinstance(node, nodes.TemplateData | nodes.Const):
+                continue
+            if isinstance(node, nodes.Filter) and node.name in ("q", "yaml", "spaces"):
+                continue
+            if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) \
+                    and node.node.name in MACROS:
+                continue
+            bad.append(f"{template.name}:{node.lineno}")
+    return bad
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES.glob("*.yaml.j2")) + [TEMPLATES / "_macros.j2"],
+                         ids=lambda p: p.name)
+def test_every_interpolation_is_quoted(template: Path) -> None:
+    assert _unquoted(template) == []
+
+
+def test_the_lint_catches_an_unquoted_value(tmp_path: Path) -> None:
+    bad = tmp_path / "x.yaml.j2"
+    bad.write_text("a: {{ v.name }}\nb: {{ v.name | q }}\n")
+    assert _unquoted(bad) == ["x.yaml.j2:1"]
+
+
+def _build(data: dict[str, Any]) -> list[dict[str, Any]]:
+    v = values.validate(data)
+    return verify.verify(render.render(v), v["kubernetesVersion"])
+
+
+def _deployment(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(d for d in docs if d["kind"] == "Deployment")
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40) | st.sampled_from(
+    ["yes", "no", "on", "0755", "1e3", "null", "~", "# c", "a: b", "- x", "'q'", '"dq"',
+     "x\n  injected: pwned\nkind2: x", "{a: 1}", "[1]", "&anchor", "*alias", "!!int 3", "",
+     "trailing ", " leading", "tab\there", "😀", "\u2028", "%TAG", "@at", "`tick`", "|", ">"])
+HYPO = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@HYPO
+@given(value=TEXT)
+def test_env_value_round_trips_or_is_refused(value: str) -> None:
+    data = copy.deepcopy(BASE)
+    data["env"] = {"MCP_SETTING": value}
+    try:
+        docs = _build(data)
+    except ValuesError:
+        return
+    container = _deployment(docs)["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["MCP_SETTING"] == {"name": "MCP_SETTING", "value": value}
+    assert set(container) == {"name", "image", "imagePullPolicy", "ports", "env", "securityContext",
+                              "resources", "livenessProbe", "readinessProbe", "volumeMounts"}
+
+
+@HYPO
+@given(args=st.lists(TEXT, min_size=1, max_size=4), command=st.lists(TEXT, max_size=2))
+def test_args_and_command_round_trip(args: list[str], command: list[str]) -> None:
+    data = copy.deepcopy(BASE)
+    data["args"], data["command"] = args, command
+    container = _deployment(_build(data))["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == args
+    assert container.get("command", []) == command
+
+
+@HYPO
+@given(name=TEXT, path=TEXT, label=TEXT)
+def test_aws_object_strings_round_trip_through_the_provider_format(name: str, path: str, label: str) -> None:
+    data = copy.deepcopy(BASE)
+    obj = data["secrets"]["aws"]["objects"][0]
+    obj["objectName"], obj["jmesPath"][0]["path"] = name, path
+    obj["objectVersionLabel"] = label
+    try:
+        docs = _build(data)
+    except ValuesError:
+        return
+    spc = next(d for d in docs if d["kind"] == "SecretProviderClass")
+    params = spc["spec"]["parameters"]
+    assert all(isinstance(p, str) for p in params.values())
+    objects = yaml.safe_load(params["objects"])  # the AWS provider's parse
+    assert objects[0]["objectName"] == name
+    assert objects[0]["jmesPath"][0]["path"] == path
+    assert objects[0]["objectVersionLabel"] == label
+    assert set(objects[0]) == {"objectName", "objectType", "objectVersionLabel", "jmesPath"}
+
+
+@HYPO
+@given(path=TEXT)
+def test_probe_path_round_trips_or_is_refused(path: str) -> None:
+    data = copy.deepcopy(BASE)
+    data["probes"] = {"liveness": {"path": path}}
+    try:
+        docs = _build(data)
+    except ValuesError:
+        return
+    probe = _deployment(docs)["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
+    assert probe["httpGet"] == {"path": path, "port": "http"}
+
+
+@HYPO
+@given(key=TEXT, value=TEXT)
+def test_labels_are_refused_or_exact(key: str, value: str) -> None:
+    data = copy.deepcopy(BASE)
+    data["labels"] = {key: value}
+    try:
+        docs = _build(data)
+    except ValuesError:
+        return
+    for doc in docs:
+        assert doc["metadata"]["labels"][key] == value
+
+
+@pytest.mark.parametrize("version", values.supported_versions())
+def test_every_supported_version_verifies(version: str) -> None:
+    data = copy.deepcopy(BASE)
+    data["kubernetesVersion"] = version
+    docs = _build(data)
+    ns = next(d for d in docs if d["kind"] == "Namespace")
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"] == f"v{version}"
+
+
+def test_verification_failure_exits_1_and_writes_nothing(
+        tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = render.render
+
+    def broken(v: Any) -> list[render.RenderedFile]:
+        return [render.RenderedFile(f.path, f.text.replace("enableServiceLinks", "enableServiceLink"))
+                for f in real(v)]
+
+    monkeypatch.setattr("scaffold.pipeline.render", broken)
+    r = cli("new", "--values", str(EXAMPLES / "github-mcp.yaml"), "--output", str(tmp_path / "o"))
+    assert r.code == 1
+    assert "Deployment/github-mcp: spec.template.spec" in r.err and "enableServiceLink" in r.err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_document_without_schema_is_an_error() -> None:
+    doc = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    assert "no schema" in verify.schema_failures(doc, "1.33")[0]
+
+
+def test_secret_objects_are_refused_by_the_crd_schema() -> None:
+    files = render.render(values.load(str(EXAMPLES / "github-mcp.yaml")))
+    bad = [render.RenderedFile(f.path, f.text.replace("  provider: aws", "  provider: aws\n  secretObjects: []"))
+           for f in files]
+    with pytest.raises(VerificationError, match="secretObjects is not allowed"):
+        verify.verify(bad, "1.33")

@@ -1,0 +1,124 @@
+"""Writing: atomic, never over an existing output without --force, dry runs write nothing,
+`-` is one YAML stream, and the same values give the same bytes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES
+from scaffold import write as write_mod
+
+VALUES = str(EXAMPLES / "github-mcp.yaml")
+
+
+def _tree(path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+
+
+def test_writes_base_and_refuses_to_overwrite(tmp_path: Path, cli: Any) -> None:
+    out = tmp_path / "deploy" / "github-mcp"
+    r = cli("new", "--values", VALUES, "--output", str(out))
+    assert r.code == 0, r.err
+    first = _tree(out)
+    assert "kustomization.yaml" in first and "deployment.yaml" in first
+    (out / "deployment.yaml").write_text("# my edit\n")
+    r = cli("new", "--values", VALUES, "--output", str(out))
+    assert r.code == 2 and "--force" in r.err
+    assert (out / "deployment.yaml").read_text() == "# my edit\n"
+    r = cli("new", "--values", VALUES, "--output", str(out), "--force")
+    assert r.code == 0
+    assert _tree(out) == first
+    assert [p.name for p in out.parent.iterdir()] == ["github-mcp"]  # no temp dirs left
+
+
+def test_empty_existing_directory_is_fine(tmp_path: Path, cli: Any) -> None:
+    (tmp_path / "out").mkdir()
+    assert cli("new", "--values", VALUES, "--output", str(tmp_path / "out")).code == 0
+
+
+def test_output_that_is_a_file_is_refused(tmp_path: Path, cli: Any) -> None:
+    (tmp_path / "out").write_text("x")
+    r = cli("new", "--values", VALUES, "--output", str(tmp_path / "out"), "--force")
+    assert r.code == 2 and "not a directory" in r.err
+    assert (tmp_path / "out").read_text() == "x"
+
+
+def test_same_values_same_bytes(tmp_path: Path, cli: Any) -> None:
+    cli("new", "--values", VALUES, "--output", str(tmp_path / "a"))
+    cli("new", "--values", VALUES, "--output", str(tmp_path / "b"))
+    assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
+
+
+def test_dry_run_lists_and_writes_nothing(tmp_path: Path, cli: Any) -> None:
+    out = tmp_path / "out"
+    r = cli("new", "--values", VALUES, "--output", str(out), "--dry-run")
+    assert r.code == 0
+    listed = [line.split("\t")[0] for line in r.out.splitlines()]
+    assert str(out / "deployment.yaml") in listed and str(out / "values.yaml") in listed
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_stdout_stream_holds_every_object(cli: Any) -> None:
+    r = cli("new", "--values", VALUES, "--output", "-")
+    assert r.code == 0
+    docs = [d for d in yaml.safe_load_all(r.out) if d]
+    kinds = sorted(d["kind"] for d in docs)
+    assert kinds == sorted(["Namespace", "ServiceAccount", "Role", "RoleBinding", "NetworkPolicy",
+                            "NetworkPolicy", "SecretProviderClass", "Deployment", "Service",
+                            "PodDisruptionBudget"])
+    assert r.err == ""  # status goes to stderr, and there is none for a stream
+
+
+def test_interrupted_write_leaves_old_base_and_no_debris(
+        tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    assert cli("new", "--values", VALUES, "--output", str(out)).code == 0
+    before = _tree(out)
+    real_rename = os.rename
+    calls = []
+
+    def interrupted_rename(src: Any, dst: Any) -> None:
+        calls.append((src, dst))
+        if len(calls) == 2:  # the old base has moved aside; the new one is about to go in
+            raise KeyboardInterrupt
+        real_rename(src, dst)
+
+    monkeypatch.setattr(write_mod.os, "rename", interrupted_rename)
+    r = cli("new", "--values", VALUES, "--output", str(out), "--force")
+    assert r.code == 130 and "nothing was written" in r.err
+    monkeypatch.setattr(write_mod.os, "rename", real_rename)
+    assert _tree(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_interrupt_while_writing_files_leaves_nothing(
+        tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write_mod.os, "fsync", boom)
+    r = cli("new", "--values", VALUES, "--output", str(tmp_path / "out"))
+    assert r.code == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_default_output_is_deploy_name(tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli("new", "--values", VALUES).code == 0
+    assert (tmp_path / "deploy" / "github-mcp" / "kustomization.yaml").exists()
+
+
+def test_schema_command_prints_the_schema(cli: Any) -> None:
+    import json
+
+    r = cli("schema")
+    assert r.code == 0
+    schema = json.loads(r.out)
+    assert schema["$schema"].endswith("2020-12/schema")
+    assert schema["additionalProperties"] is False
+    assert {"name", "namespace", "image", "port", "secrets", "kubernetesVersion"} <= set(schema["properties"])
