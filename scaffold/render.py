@@ -84,7 +84,7 @@ def _environment() -> Any:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - YAML, not HTML; values are quoted by |q
+        autoescape=False,  # YAML, not HTML: values are quoted by |q instead
         keep_trailing_newline=True,
         trim_blocks=False,
         lstrip_blocks=False,

@@ -26,7 +26,8 @@ LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Image references as the distribution grammar defines them, with a mandatory sha256 digest.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?/)?"
+_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_DOMAIN = rf"(?:{_HOST}(?:\.{_HOST})*(?::[0-9]+)?/)?"
 IMAGE = re.compile(
     rf"^(?P<repo>{_DOMAIN}{_COMPONENT}(?:/{_COMPONENT})*)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
@@ -102,7 +103,9 @@ def read_file(path: str) -> Values:
         raise InputError([Problem("", f"cannot be read: {exc.strerror}")], path) from None
     data = load_one(text, path)
     if data is None:
-        raise InputError([Problem("", "is empty; a values file is a mapping of keys (see `mcp-scaffold schema`)")], path)
+        raise InputError(
+            [Problem("", "is empty; a values file is a mapping of keys (see `mcp-scaffold schema`)")], path
+        )
     if not isinstance(data, dict):
         raise InputError(
             [Problem("", f"must be a mapping of keys, not a {_type_name(data)}")], path
@@ -373,7 +376,8 @@ def semantic_problems(v: Values) -> list[Problem]:
 
     for name in v["env"]:
         if not ENV_NAME.match(name):
-            add(f"env.{name}", "must be a valid env var name: letters, digits and '_', not starting with a digit")
+            add(f"env.{name}",
+                "must be a valid env var name: letters, digits and '_', not starting with a digit")
         elif name in RESERVED_ENV:
             add(f"env.{name}", "is set by the bundle (runtime dirs); choose another name")
         elif name in v["secrets"]["files"]:

@@ -110,7 +110,9 @@ def _validator(version: str, kind: str, api_version: str) -> Any:
 
 
 def _where(doc: dict[str, Any]) -> str:
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    meta = doc.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     return f"{doc.get('kind', '?')}/{meta.get('name', '?')}"
 
 

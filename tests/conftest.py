@@ -53,7 +53,9 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     return run
 
 
-def run_tool(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+def run_tool(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
     """Run an external command, capturing text output."""
     return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})}, check=False)

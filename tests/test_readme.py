@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import ROOT
 from scaffold import reference
+
+from conftest import ROOT
 
 
 def test_values_reference_matches_schema() -> None:

@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jinja2 import nodes
 
-from conftest import EXAMPLES
 from scaffold import render, values, verify
 from scaffold.errors import ValuesError, VerificationError
+
+from conftest import EXAMPLES
 
 TEMPLATES = Path(render.__file__).resolve().parent.parent / "templates"
 BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "github-mcp.yaml").read_text())
@@ -40,7 +41,7 @@ def _unquoted(template: Path) -> list[str]:
     return bad
 
 
-@pytest.mark.parametrize("template", sorted(TEMPLATES.glob("*.yaml.j2")) + [TEMPLATES / "_macros.j2"],
+@pytest.mark.parametrize("template", [*sorted(TEMPLATES.glob("*.yaml.j2")), TEMPLATES / "_macros.j2"],
                          ids=lambda p: p.name)
 def test_every_interpolation_is_quoted(template: Path) -> None:
     assert _unquoted(template) == []
@@ -172,7 +173,8 @@ def test_a_document_without_schema_is_an_error() -> None:
 
 def test_secret_objects_are_refused_by_the_crd_schema() -> None:
     files = render.render(values.load(str(EXAMPLES / "github-mcp.yaml")))
-    bad = [render.RenderedFile(f.path, f.text.replace("  provider: aws", "  provider: aws\n  secretObjects: []"))
+    spc = "  provider: aws\n  secretObjects: []"
+    bad = [render.RenderedFile(f.path, f.text.replace("  provider: aws", spc))
            for f in files]
     with pytest.raises(VerificationError, match="secretObjects is not allowed"):
         verify.verify(bad, "1.33")

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import EXAMPLES
 from scaffold import write as write_mod
+
+from conftest import EXAMPLES
 
 VALUES = str(EXAMPLES / "github-mcp.yaml")
 
