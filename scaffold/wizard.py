@@ -1,0 +1,576 @@
+"""The interactive wizard: ask for what the values do not answer, check every answer with the
+values' own checks, show a summary, confirm.
+
+Questions come from values.schema.json (title, description as help, default, enum -> select);
+provider questions are driven by the schema of `secrets.<provider>`, so a provider added to the
+schema is asked for without changes here. questionary and prompt_toolkit are imported inside the
+functions that prompt: the non-interactive path never loads them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import re
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from . import providers
+from . import values as values_mod
+from .errors import Interrupted, Problem, ScaffoldError, ValuesError
+
+Values = values_mod.Values
+
+# The image must be typed (or pasted) by the user: a default digest would pin someone else's.
+_NO_DEFAULT = {"image"}
+# Top-level questions in the order a newcomer thinks about them (the issue's order).
+_FIRST = ("name", "namespace", "image", "port", "replicas", "runtime", "ingress.namespace",
+          "configMaps")
+# The choice offered for an optional enum (e.g. azure.cloudName) to leave the key out.
+_LEAVE_OUT = "(leave out)"
+# What one entry of a repeatable list is called in "Add another ...?" when the title does not
+# pluralise into it.
+_ENTRY_NAMES = {
+    "downstream": "downstream service",
+    "externalEgress": "external egress rule (CIDR + ports)",
+    "jmesPath": "JSON key to extract (jmesPath)",
+}
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_MISSING = object()
+
+
+class Declined(Interrupted):
+    """The user said "no" at the final confirm: a deliberate abort, exit 130, nothing written."""
+
+    def __init__(self) -> None:
+        # Interrupted's message says Ctrl-C; this one says what really happened.
+        ScaffoldError.__init__(self, "not confirmed; nothing was written (run again to change"
+                                     " the answers)")
+
+
+# --- key paths ---------------------------------------------------------------------------------
+# A concrete path names one place in the answers ('downstream[0].ports'); its schema path is the
+# same with the indexes dropped ('downstream[].ports'), as values.subschema/check_answer take it.
+
+
+def _parts(path: str) -> list[str | int]:
+    return [int(m[2]) if m[2] is not None else m[1] for m in _PART.finditer(path)]
+
+
+def _schema_path(path: str) -> str:
+    return re.sub(r"\[\d+\]", "[]", path)
+
+
+def _parent(path: str) -> str:
+    return re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", path) if ("." in path or "[" in path) else ""
+
+
+def _last(path: str) -> str:
+    names = [p for p in _parts(path) if isinstance(p, str)]
+    return names[-1] if names else ""
+
+
+def _get(data: Any, path: str) -> Any:
+    node = data
+    for part in _parts(path):
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                return _MISSING
+            node = node[part]
+        else:
+            if not isinstance(node, dict) or part not in node:
+                return _MISSING
+            node = node[part]
+    return node
+
+
+def _set(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = _parts(path)
+    node: Any = data
+    for part in parts[:-1]:
+        if isinstance(part, int):
+            node = node[part]
+        else:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+    node[parts[-1]] = value
+
+
+def _delete(data: dict[str, Any], path: str) -> None:
+    parent = _get(data, _parent(path)) if _parent(path) else data
+    last = _parts(path)[-1]
+    if isinstance(parent, dict) and isinstance(last, str):
+        parent.pop(last, None)
+    elif isinstance(parent, list) and isinstance(last, int) and last < len(parent):
+        del parent[last]
+
+
+def _under(key: str, prefix: str) -> bool:
+    return key == prefix or key.startswith((prefix + ".", prefix + "["))
+
+
+def _node(path: str) -> dict[str, Any]:
+    return values_mod.schema() if not path else values_mod.subschema(_schema_path(path))
+
+
+def _deref(node: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref", "")
+    if not ref.startswith("#/$defs/"):
+        return node
+    return {**values_mod.schema()["$defs"][ref.removeprefix("#/$defs/")],
+            **{k: v for k, v in node.items() if k != "$ref"}}
+
+
+def _kind(node: dict[str, Any]) -> str:
+    """How a schema node is asked: enum, boolean, integer, string, list (of scalars), map,
+    object (with properties) or objects (a list of them)."""
+    if "enum" in node:
+        return "enum"
+    kind = node.get("type", "string")
+    if kind == "array":
+        items = _deref(node.get("items", {}))
+        return "objects" if items.get("type") == "object" or "properties" in items else "list"
+    if kind == "object":
+        return "object" if "properties" in node else "map"
+    return str(kind)
+
+
+def _unit(key: str) -> str:
+    """The part of a problem's key path that one question answers: the first leaf, map or list
+    of scalars on the way down ('secrets.files.X_FILE' -> 'secrets.files')."""
+    parts = _parts(key)
+    path = ""
+    for part in parts:
+        path = f"{path}[{part}]" if isinstance(part, int) else (f"{path}.{part}" if path else part)
+        if isinstance(part, int):
+            continue
+        try:
+            kind = _kind(_node(path))
+        except (KeyError, TypeError):
+            return path
+        if kind not in ("object", "objects"):
+            return path
+    return path
+
+
+# --- parsing typed text into values --------------------------------------------------------------
+
+
+def _split(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def _parse(kind: str, node: dict[str, Any], text: str) -> Any:
+    """The value text stands for; ValueError with the message to show if it cannot be read."""
+    if kind == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+    if kind == "list":
+        items = _deref(node.get("items", {}))
+        return [_parse(_kind(items), items, p) for p in _split(text)]
+    if kind == "map":
+        out: dict[str, str] = {}
+        for pair in _split(text):
+            k, eq, v = pair.partition("=")
+            if not eq or not k.strip():
+                raise ValueError(f"{pair!r} is not key=value; write k=v,k=v")
+            out[k.strip()] = v.strip()
+        return out
+    return text
+
+
+def _show_default(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _env_name(file_name: str) -> str:
+    """A *_FILE env var name suggested for a secret file ('db-password' -> DB_PASSWORD_FILE)."""
+    base = re.sub(r"[^A-Za-z0-9]+", "_", file_name.rsplit("/", 1)[-1]).strip("_").upper()
+    base = re.sub(r"_(PEM|JSON|TXT|KEY|CRT)$", r"_\1", base) or "SECRET"
+    return ("_" + base if base[0].isdigit() else base) + "_FILE"
+
+
+# --- prompts (thin wrappers: the only code that touches questionary) ------------------------------
+
+
+def _help(text: str) -> None:
+    from prompt_toolkit import print_formatted_text
+    from prompt_toolkit.formatted_text import FormattedText
+
+    # Through the app session's output, so help lands where the prompts do (stderr for --output -).
+    print_formatted_text(FormattedText([("fg:ansibrightblack", text)]))
+
+
+def _text(message: str, *, default: str, instruction: str | None,
+          validate: Callable[[str], bool | str]) -> str:
+    import questionary
+
+    # Validate on Enter only: an error flashing while a digest is being pasted helps nobody.
+    answer: str = questionary.text(message, default=default, instruction=instruction,
+                                   validate=validate, validate_while_typing=False).unsafe_ask()
+    return answer
+
+
+def _select(message: str, choices: list[str], default: str | None) -> str:
+    import questionary
+
+    answer: str = questionary.select(message, choices=choices, default=default).unsafe_ask()
+    return answer
+
+
+def _confirm(message: str, default: bool) -> bool:
+    import questionary
+
+    answer: bool = questionary.confirm(message, default=default).unsafe_ask()
+    return answer
+
+
+@contextlib.contextmanager
+def _terminal() -> Iterator[None]:
+    """Prompts on stderr when stdout is redirected (`--output -`), so the YAML stream stays clean
+    and the questions still reach the terminal. An app session set up by the caller (tests) wins."""
+    from prompt_toolkit.application.current import create_app_session, get_app_session
+
+    if get_app_session()._output is not None or sys.stdout.isatty() or not sys.stderr.isatty():
+        yield
+        return
+    from prompt_toolkit.output import create_output
+
+    with create_app_session(output=create_output(stdout=sys.stderr)):
+        yield
+
+
+# --- the wizard --------------------------------------------------------------------------------
+
+
+class _Wizard:
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.answers: dict[str, Any] = copy.deepcopy(raw)
+        # Paths already asked, so an optional question left empty is not asked again when a
+        # later problem sends the wizard round once more.
+        self.asked: set[str] = set()
+
+    # state
+
+    def answered(self, path: str) -> bool:
+        return path in self.asked or _get(self.answers, path) is not _MISSING
+
+    def forget(self, path: str) -> None:
+        _delete(self.answers, path)
+        self.asked = {p for p in self.asked if not _under(p, path)}
+
+    def problems_under(self, prefix: str, answers: dict[str, Any] | None = None) -> list[Problem]:
+        """Problems the whole values would have under prefix (the cross-field rules too). Only
+        judged once the values pass the schema: before that the schema problems of questions
+        still to come hide the semantic ones, and check_answer covers the answer itself."""
+        try:
+            values_mod.validate(self.answers if answers is None else answers)
+        except ValuesError as exc:
+            return [p for p in exc.problems if _under(p.key, prefix)]
+        return []
+
+    # the order of questions
+
+    def ask_all(self) -> None:
+        for path in _FIRST:
+            self.ask(path)
+        if self.answers.get("configMaps"):
+            # Egress to the API server is only opened for API access.
+            self.ask("apiServer.cidrs", required=True)
+        self.ask("downstream")
+        self.ask("externalEgress")
+        self.ask("secrets.provider")
+        provider = _get(self.answers, "secrets.provider")
+        if isinstance(provider, str) and provider != "none":
+            if provider in _node("secrets").get("properties", {}):
+                self.ask(f"secrets.{provider}", required=True)
+            self.ask_files(provider)
+        self.ask("kubernetesVersion")
+
+    def ask(self, path: str, *, required: bool | None = None) -> None:
+        """Ask for the value at path unless the values already hold it; for objects and lists of
+        objects already there, ask only their missing parts."""
+        node = _node(path)
+        kind = _kind(node)
+        if required is None:
+            required = _last(path) in _node(_parent(path)).get("required", [])
+        current = _get(self.answers, path)
+        if kind == "object":
+            if current is _MISSING:
+                if not required and path in self.asked:
+                    return
+                _set(self.answers, path, {})
+            if isinstance(_get(self.answers, path), dict):
+                self.ask_properties(path, node)
+            return
+        if kind == "objects":
+            if current is _MISSING and path not in self.asked:
+                self.ask_loop(path, node)
+            elif isinstance(current, list):
+                for i in range(len(current)):
+                    self.ask_properties(f"{path}[{i}]", _node(f"{path}[{i}]"))
+            return
+        if self.answered(path):
+            return
+        self.asked.add(path)
+        value = self.prompt(path, node, kind, required)
+        if value is not _MISSING:
+            _set(self.answers, path, value)
+
+    def ask_properties(self, path: str, node: dict[str, Any]) -> None:
+        for name in node.get("properties", {}):
+            self.ask(f"{path}.{name}")
+        self.settle(path, lambda: self.ask_properties(path, node))
+
+    def settle(self, prefix: str, again: Callable[[], None]) -> None:
+        """Cross-field rules on a finished section (a duplicate name, roleArn vs usePodIdentity):
+        show each problem, forget the answers it names and ask those again."""
+        problems = self.problems_under(prefix)
+        if not problems:
+            return
+        for p in problems:
+            _help(f"  ✗ {p}")
+            self.forget(_unit(p.key))
+        again()
+
+    def ask_loop(self, path: str, node: dict[str, Any]) -> None:
+        """A list of objects: 'Add a ...?' (skipped while below minItems), then each field."""
+        items: list[Any] = []
+        _set(self.answers, path, items)
+        self.asked.add(path)
+        title = node.get("title") or _last(path)
+        entry = _ENTRY_NAMES.get(_last(path)) or title.lower().removesuffix("s")
+        if node.get("description"):
+            _help(f"{title}: {node['description']}")
+        while True:
+            if len(items) >= node.get("minItems", 0):
+                article = "another" if items else ("an" if entry[0] in "aeiou" else "a")
+                if not _confirm(f"Add {article} {entry}?", default=False):
+                    return
+            items.append({})
+            _help(f"— {entry} {len(items)} —")
+            self.ask_properties(f"{path}[{len(items) - 1}]", _node(f"{path}[]"))
+
+    def prompt(self, path: str, node: dict[str, Any], kind: str, required: bool) -> Any:
+        """One question for one leaf; the value, or _MISSING for an optional one left empty."""
+        title = node.get("title") or _last(path)
+        if node.get("description"):
+            _help(f"{title}: {node['description']}")
+        default = node.get("default", _MISSING) if path not in _NO_DEFAULT else _MISSING
+        if _schema_path(path) == "downstream[].namespace":
+            # The schema's rule ("defaults to the server's namespace"), offered as the answer.
+            default = self.answers.get("namespace", _MISSING)
+        if kind == "enum":
+            choices = [str(c) for c in node["enum"]]
+            if not required and default is _MISSING:
+                choice = _select(title, [_LEAVE_OUT, *choices], _LEAVE_OUT)
+                return _MISSING if choice == _LEAVE_OUT else choice
+            return _select(title, choices, None if default is _MISSING else str(default))
+        if kind == "boolean":
+            return _confirm(title, default=bool(default) if default is not _MISSING else False)
+        hint = {"list": "(comma-separated)", "map": "(key=value, comma-separated)"}.get(kind)
+        if not required and default is _MISSING:
+            hint = f"{hint or ''} (optional: Enter to leave out)".strip()
+
+        def read(text: str) -> Any:
+            text = text.strip()
+            if not text and kind not in ("list", "map"):
+                if required:
+                    raise ValueError("an answer is required")
+                return _MISSING
+            if not text and not required and default is _MISSING:
+                return _MISSING
+            return _parse(kind, node, text)
+
+        def validate(text: str) -> bool | str:
+            try:
+                value = read(text)
+            except ValueError as exc:
+                return str(exc)
+            if value is _MISSING:
+                return True
+            message = self.check(path, kind, value)
+            return message if message else True
+
+        text = _text(title, default="" if default is _MISSING else _show_default(default),
+                     instruction=hint, validate=validate)
+        return read(text)
+
+    def check(self, path: str, kind: str, value: Any) -> str | None:
+        """The values file's own checks on one answer: the key's schema and semantic rule, each
+        item's, label syntax, then every cross-field rule about this key (once judgeable)."""
+        spath = _schema_path(path)
+        if kind == "list":
+            for item in value:
+                message = values_mod.check_answer(f"{spath}[]", item)
+                if message:
+                    return f"{item}: {message}"
+        message = values_mod.check_answer(spath, value)
+        if message:
+            return message
+        if kind == "map" and _last(path) in ("podLabels", "labels"):
+            for k, v in value.items():
+                message = values_mod.check_label_key(k) or values_mod.check_label_value(v)
+                if message:
+                    return message
+        trial = copy.deepcopy(self.answers)
+        _set(trial, path, value)
+        problems = self.problems_under(path, trial)
+        return problems[0].message if problems else None
+
+    def ask_files(self, provider: str) -> None:
+        """secrets.files: for each file the provider's objects produce, the *_FILE env var that
+        gets its path (empty: the app does not need it)."""
+        path = "secrets.files"
+        if self.answered(path):
+            return
+        self.asked.add(path)
+        node = _node(path)
+        try:
+            block = values_mod.with_defaults(self.answers)["secrets"][provider]
+            produced = sorted(providers.get(provider).produced_files(block))
+        except (KeyError, TypeError, ValueError):
+            produced = []
+        if not produced:
+            # Nothing to list (an unknown provider module): one key=value question instead.
+            value = self.prompt(path, node, "map", required=True)
+            _set(self.answers, path, value)
+            return
+        files: dict[str, str] = {}
+        _set(self.answers, path, files)
+        _help(f"{node.get('title', path)}: {node.get('description', '')}")
+        for name in produced:
+
+            def validate(text: str, name: str = name) -> bool | str:
+                env = text.strip()
+                if not env:
+                    return True
+                if env in files:
+                    return f"{env} already gets the path of {files[env]!r}"
+                trial = copy.deepcopy(self.answers)
+                trial["secrets"]["files"] = {**files, env: name}
+                problems = self.problems_under(f"{path}.{env}", trial)
+                return problems[0].message if problems else True
+
+            env = _text(f"Env var for the file {name!r}", default=_env_name(name),
+                        instruction="(…_FILE; Enter on empty: not exposed)",
+                        validate=validate).strip()
+            if env:
+                files[env] = name
+
+    # the end
+
+    def complete(self, source: str) -> Values:
+        self.reask_bad_answers(source)
+        while True:
+            self.ask_all()
+            try:
+                return values_mod.validate(self.answers, source)
+            except ValuesError as exc:
+                units = {_unit(p.key) for p in exc.problems}
+                if not all(self.askable(u) for u in units):
+                    raise
+                for p in exc.problems:
+                    _help(f"  ✗ {p}")
+                for unit in units:
+                    self.forget(unit)
+
+    def askable(self, unit: str) -> bool:
+        """True if ask_all asks for unit (so forgetting it leads to a new question)."""
+        provider = _get(self.answers, "secrets.provider")
+        roots = [*_FIRST, "apiServer.cidrs", "downstream", "externalEgress", "secrets.provider",
+                 "secrets.files", "kubernetesVersion"]
+        if isinstance(provider, str):
+            roots.append(f"secrets.{provider}")
+        return unit != "secrets" and any(_under(unit, r) for r in roots)
+
+    def reask_bad_answers(self, source: str) -> None:
+        """Answers from --values that break the schema: ask those again (saying why) when the
+        wizard has a question for them; anything else must be fixed in the file, so fail before
+        the first question rather than after the last."""
+        bad = [p for p in values_mod.schema_problems(self.answers) if p.message != "is required"]
+        if not bad:
+            return
+        if not all(self.askable(_unit(p.key)) for p in bad):
+            raise ValuesError(bad, source)
+        for p in bad:
+            _help(f"  ✗ {source}: {p} (asking again)")
+            self.forget(_unit(p.key))
+
+
+# --- summary -----------------------------------------------------------------------------------
+
+
+def summary(v: Values) -> str:
+    """A compact account of what the base will hold: the objects and the controls in force."""
+    from .render import render
+
+    objects: list[str] = []
+    for f in render(v):
+        if not f.is_manifest:
+            continue
+        for doc in re.split(r"^---$", f.text, flags=re.M):
+            kind = re.search(r"^kind:\s*(\S+)", doc, re.M)
+            name = re.search(r"^metadata:\n(?:\s+.*\n)*?\s+name:\s*\"?([^\"\n]+)", doc, re.M)
+            if kind:
+                objects.append(f"{kind[1]}/{name[1] if name else '?'}")
+    egress = ["DNS (UDP+TCP 53 to kube-dns)"]
+    if v["downstream"]:
+        egress.append(f"{len(v['downstream'])} downstream service(s)")
+    if v["externalEgress"]:
+        egress.append("external " + ", ".join(r["cidr"] for r in v["externalEgress"])
+                      + " (metadata and link-local excepted)")
+    if v["configMaps"]:
+        egress.append("the API server " + ", ".join(v["apiServer"]["cidrs"]))
+    token = "ServiceAccount token not mounted (automountServiceAccountToken: false)"
+    if v["configMaps"]:
+        token += (f"; a {v['apiServer']['tokenExpirationSeconds']}s projected token and a Role"
+                  f" reading only ConfigMaps {', '.join(v['configMaps'])} (get, watch)")
+    provider = v["secrets"]["provider"]
+    secrets = ("no secrets" if provider == "none" else
+               f"{provider} through the Secrets Store CSI driver, read-only files at"
+               f" {v['secrets']['mountPath']} ({', '.join(v['secrets']['files'])}); no Secret"
+               " objects")
+    lines = [
+        f"Objects ({len(objects)}): " + ", ".join(objects),
+        "Controls:",
+        f"  - {token}",
+        f"  - NetworkPolicy default deny; ingress only from namespace {v['ingress']['namespace']}"
+        f" on port {v['port']}; egress only to " + ", ".join(egress),
+        f"  - Pod Security restricted (v{v['kubernetesVersion']}): runAsNonRoot as UID"
+        f" {v['runAsUser']}, no privilege escalation, all capabilities dropped, seccomp"
+        " RuntimeDefault, read-only root filesystem",
+        f"  - image pinned by digest: {v['image']}",
+        f"  - secrets: {secrets}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def complete(raw: dict[str, Any], source: str) -> Values:
+    """Ask, in a terminal, for every answer raw does not give; return the checked values.
+
+    Each answer is checked as it is typed with the values file's own checks (errors shown
+    inline, retype to fix). Ends with a summary on stderr and a confirm (default yes).
+    Raises Interrupted on Ctrl-C / Ctrl-D, Declined (also exit 130) if the user says no, and
+    ValuesError for problems in raw that no question can fix."""
+    wizard = _Wizard(raw)
+    try:
+        with _terminal():
+            values = wizard.complete(source)
+            sys.stderr.write("\n" + summary(values))
+            sys.stderr.flush()
+            if not _confirm("Write this base?", default=True):
+                raise Declined()
+    except (KeyboardInterrupt, EOFError):
+        raise Interrupted() from None
+    return values
