@@ -178,3 +178,13 @@ def test_secret_objects_are_refused_by_the_crd_schema() -> None:
            for f in files]
     with pytest.raises(VerificationError, match="secretObjects is not allowed"):
         verify.verify(bad, "1.33")
+
+
+def test_a_policy_finding_blocks_the_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Schema-valid but weaker: the pod would mount the service-account token automatically.
+    files = render.render(values.load(str(EXAMPLES / "github-mcp.yaml")))
+    weaker = [render.RenderedFile(f.path, f.text.replace(
+        "      automountServiceAccountToken: false", "      automountServiceAccountToken: true"))
+        for f in files]
+    with pytest.raises(VerificationError, match=r"Deployment/github-mcp: .*\[MCP-"):
+        verify.verify(weaker, "1.33")
