@@ -47,6 +47,8 @@ def new(values_path: str | None, output: str | None, *, interactive: bool, force
     if output not in (None, "-") and not dry_run:
         check_destination(output, force)
     v = _complete(raw, source, interactive)
+    for warning in values_mod.warnings(v):
+        err.write(f"mcp-scaffold: warning: {source}: {warning}\n")
     files = build(v)
     target = output or f"deploy/{v['name']}"
     if target == "-":

@@ -475,6 +475,16 @@ def validate(data: Any, source: str = "") -> Values:
     return values
 
 
+def warnings(v: Values) -> list[Problem]:
+    """Things worth saying that do not stop the bundle (e.g. a KV v2 path without /data/)."""
+    provider = v["secrets"]["provider"]
+    if provider == "none":
+        return []
+    module = providers.get(provider)
+    check = getattr(module, "warnings", None)
+    return list(check(v["secrets"][provider], v)) if check else []
+
+
 def load(path: str) -> Values:
     """Read, check and complete a values file."""
     return validate(read_file(path), path)

@@ -123,3 +123,13 @@ def test_schema_command_prints_the_schema(cli: Any) -> None:
     assert schema["$schema"].endswith("2020-12/schema")
     assert schema["additionalProperties"] is False
     assert {"name", "namespace", "image", "port", "secrets", "kubernetesVersion"} <= set(schema["properties"])
+
+
+def test_provider_warnings_are_printed_but_do_not_stop(tmp_path: Path, cli: Any) -> None:
+    data = yaml.safe_load((EXAMPLES / "vault-mcp.yaml").read_text())
+    data["secrets"]["vault"]["objects"][0]["secretPath"] = "secret/github-mcp"
+    f = tmp_path / "v.yaml"
+    f.write_text(yaml.safe_dump(data))
+    r = cli("new", "--values", str(f), "--output", "-")
+    assert r.code == 0
+    assert "warning:" in r.err and "secrets.vault.objects[0].secretPath" in r.err and "/data/" in r.err
