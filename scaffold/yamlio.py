@@ -76,11 +76,12 @@ if _FastBase is not None:
 
 
 def _load_all(text: str) -> list[Any]:
-    if _FastBase is not None and not _NOT_FAST.search(text):
+    if _FastBase is not None and not _NOT_FAST.search(text) \
+            and not ("?" in text and ("[" in text or "{" in text)):  # '?' in flow: differs too
         try:
             return list(yaml.load_all(text, Loader=_FastStrictLoader))  # strict safe loader
-        except (yaml.YAMLError, _NotFastSafe):
-            pass  # PyYAML below decides, with its own message
+        except Exception:  # PyYAML below decides, with its own message
+            pass
     return list(yaml.load_all(text, Loader=_StrictLoader))  # strict safe loader
 
 
