@@ -92,7 +92,7 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
         if isinstance(part, int):
             node = node[part]
         else:
-            if not isinstance(node.get(part), dict):
+            if not isinstance(node.get(part), dict | list):
                 node[part] = {}
             node = node[part]
     node[parts[-1]] = value
@@ -315,7 +315,7 @@ class _Wizard:
             return
         if kind == "objects":
             if current is _MISSING and path not in self.asked:
-                self.ask_loop(path, node)
+                self.ask_loop(path, node, required)
             elif isinstance(current, list):
                 for i in range(len(current)):
                     self.ask_properties(f"{path}[{i}]", _node(f"{path}[{i}]"))
@@ -343,7 +343,7 @@ class _Wizard:
             self.forget(_unit(p.key))
         again()
 
-    def ask_loop(self, path: str, node: dict[str, Any]) -> None:
+    def ask_loop(self, path: str, node: dict[str, Any], required: bool) -> None:
         """A list of objects: 'Add a ...?' (skipped while below minItems), then each field."""
         items: list[Any] = []
         _set(self.answers, path, items)
@@ -353,9 +353,14 @@ class _Wizard:
         if node.get("description"):
             _help(f"{title}: {node['description']}")
         while True:
-            if len(items) >= node.get("minItems", 0):
+            # minItems binds once the list exists: an optional list may still be left out.
+            least = node.get("minItems", 0) if (required or items) else 0
+            if len(items) >= least:
                 article = "another" if items else ("an" if entry[0] in "aeiou" else "a")
                 if not _confirm(f"Add {article} {entry}?", default=False):
+                    if not items and "default" not in node:
+                        # Left out rather than [], which a minItems would refuse.
+                        _delete(self.answers, path)
                     return
             items.append({})
             _help(f"— {entry} {len(items)} —")
@@ -499,6 +504,12 @@ class _Wizard:
         wizard has a question for them; anything else must be fixed in the file, so fail before
         the first question rather than after the last."""
         bad = [p for p in values_mod.schema_problems(self.answers) if p.message != "is required"]
+        # The per-key semantic rules too (a tag-only image), as values.validate judges them.
+        bad_keys = {p.key for p in bad}
+        for key, rule in values_mod.FIELD_CHECKS.items():
+            value = self.answers.get(key)
+            if key not in bad_keys and isinstance(value, str) and rule(value):
+                bad.append(Problem(key, rule(value) or ""))
         if not bad:
             return
         if not all(self.askable(_unit(p.key)) for p in bad):
