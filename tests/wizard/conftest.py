@@ -1,35 +1,10 @@
-"""Fixtures for the wizard tests: scripted keys through a prompt_toolkit pipe, and the real
-installed command in a pseudo-terminal."""
+"""Fixtures of the wizard tests."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-DIGEST = "sha256:" + "ab" * 32
-IMAGE = f"ghcr.io/acme/demo-mcp:1.0.0@{DIGEST}"
-
-# Raw keys as a terminal sends them (questionary's tests/utils.py KeyInputs).
-ENTER = "\r"
-DOWN = "\x1b[B"
-CLEAR = "\x15"  # Ctrl-U: erase the pre-filled default (or a rejected answer) before typing
-CTRL_C = "\x03"
-CTRL_D = "\x04"
-
-
-def line(text: str) -> str:
-    """Replace whatever the prompt holds (its default) with text, then Enter."""
-    return CLEAR + text + ENTER
-
-
-def choose(options: list[str], value: str) -> str:
-    """Keys that pick value in a select whose pointer starts on the first option."""
-    return DOWN * options.index(value) + ENTER
 
 
 @pytest.fixture
@@ -44,21 +19,3 @@ def keys() -> Iterator[object]:
 
     with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
         yield pipe
-
-
-def tool(name: str) -> str:
-    """A real external tool: MCP_SCAFFOLD_TOOLS or <repo>/.tools/bin. Missing is a failure,
-    never a skip: a test that skips the real tool proves nothing."""
-    base = Path(os.environ.get("MCP_SCAFFOLD_TOOLS", ROOT / ".tools" / "bin"))
-    path = base / name
-    if not path.exists():
-        pytest.fail(f"{name} is not installed in {base}: run `python scripts/install-tools.py`")
-    return str(path)
-
-
-def command() -> str:
-    """The installed mcp-scaffold entry point (what a user runs)."""
-    found = shutil.which("mcp-scaffold")
-    if not found:
-        pytest.fail("mcp-scaffold is not on PATH: pip install -e .")
-    return found

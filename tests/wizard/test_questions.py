@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 import pytest
-from conftest import CTRL_C, CTRL_D, DOWN, ENTER, IMAGE, choose, line
+from wizard_support import CTRL_C, CTRL_D, DOWN, ENTER, IMAGE, choose, line
 
 from scaffold import values, wizard
 from scaffold.errors import Interrupted, ValuesError
