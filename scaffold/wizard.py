@@ -259,6 +259,8 @@ class _Wizard:
         # Paths already asked, so an optional question left empty is not asked again when a
         # later problem sends the wizard round once more.
         self.asked: set[str] = set()
+        # Questions asked so far: a round that re-asks nothing cannot fix its problems.
+        self.count = 0
 
     # state
 
@@ -323,6 +325,7 @@ class _Wizard:
         if self.answered(path):
             return
         self.asked.add(path)
+        self.count += 1
         value = self.prompt(path, node, kind, required)
         if value is not _MISSING:
             _set(self.answers, path, value)
@@ -341,11 +344,15 @@ class _Wizard:
         for p in problems:
             _help(f"  ✗ {p}")
             self.forget(_unit(p.key))
+        before = self.count
         again()
+        if self.count == before:
+            raise ValuesError(problems)
 
     def ask_loop(self, path: str, node: dict[str, Any], required: bool) -> None:
         """A list of objects: 'Add a ...?' (skipped while below minItems), then each field."""
         items: list[Any] = []
+        self.count += 1
         _set(self.answers, path, items)
         self.asked.add(path)
         title = node.get("title") or _last(path)
@@ -440,6 +447,7 @@ class _Wizard:
         if self.answered(path):
             return
         self.asked.add(path)
+        self.count += 1
         node = _node(path)
         try:
             block = values_mod.with_defaults(self.answers)["secrets"][provider]
@@ -477,14 +485,16 @@ class _Wizard:
 
     def complete(self, source: str) -> Values:
         self.reask_bad_answers(source)
+        before = -1
         while True:
             self.ask_all()
             try:
                 return values_mod.validate(self.answers, source)
             except ValuesError as exc:
                 units = {_unit(p.key) for p in exc.problems}
-                if not all(self.askable(u) for u in units):
+                if self.count == before or not all(self.askable(u) for u in units):
                     raise
+                before = self.count
                 for p in exc.problems:
                     _help(f"  ✗ {p}")
                 for unit in units:

@@ -315,3 +315,12 @@ def test_env_name_suggestions() -> None:
     assert wizard._env_name("db-password") == "DB_PASSWORD_FILE"
     assert wizard._env_name("tls.pem") == "TLS_PEM_FILE"
     assert wizard._env_name("dir/1st") == "_1ST_FILE"
+
+
+def test_problem_no_question_can_fix_is_reported_after_asking(keys: Any) -> None:
+    # A semantic rule about a key the wizard never asks (a credential-looking env var) can
+    # only be judged once everything is answered; it fails with the values file's message.
+    raw = {**PARTIAL, "env": {"GITHUB_TOKEN": "x"}}
+    with pytest.raises(ValuesError) as caught:
+        run(keys, line(IMAGE) + line("ingress-nginx"), raw)
+    assert [p.key for p in caught.value.problems] == ["env.GITHUB_TOKEN"]
