@@ -68,7 +68,7 @@ def _table(results: dict[str, dict[str, Any]]) -> str:
     ]
     agreed = 0
     for case in corpus.CASES:
-        rule, what, _ = corpus.CASES[case]
+        _, what, _ = corpus.CASES[case]
         flagged = sorted({f.rule for f in evaluate(corpus.build(case))})
         extra = sorted(results[case]["failed"] - baseline)
         agreed += bool(extra)
