@@ -78,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return _run(args)
+    except Interrupted as exc:  # the user stopped it: not an error worth the word
+        sys.stderr.write(f"mcp-scaffold: {exc}\n")
+        return exc.exit_code
     except ScaffoldError as exc:
         for line in exc.lines():
             sys.stderr.write(f"mcp-scaffold: error: {line}\n")

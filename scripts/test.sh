@@ -13,6 +13,6 @@ fi
 .venv/bin/python -c "import scaffold, jinja2, yaml, kubernetes_validate, questionary, pytest, hypothesis"
 .venv/bin/python scripts/install-tools.py 2>&1 | grep -v '^WARNING: Location'
 export PATH="$PWD/.venv/bin:$PATH"
-ruff check scaffold tests scripts bench
+ruff check .
 mypy
 exec python -m pytest "$@"
