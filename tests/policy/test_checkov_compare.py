@@ -2,7 +2,7 @@
 
 Asserted: Checkov ran and reported on every case, and `check` flags every case. Not asserted:
 that Checkov agrees (the point is to document where it does not). The comparison table is
-printed, and written to $MCP_SCAFFOLD_CHECKOV_REPORT when set (README-CHECK.md is made from it).
+printed, and written to $MCP_SCAFFOLD_CHECKOV_REPORT when set (docs/check.md is made from it).
 
 Checkov runs without --quiet so that passed checks are listed too: that is how a case where
 Checkov finds nothing still proves Checkov read it.
