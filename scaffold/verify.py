@@ -94,11 +94,57 @@ def _crd_schema(version: str) -> dict[str, Any]:
     return schema
 
 
+_DEFS_REF = "/api/_definitions.json#/$defs/"
+# Keywords whose value is a map of names to subschemas, a subschema, or a list of subschemas.
+_SCHEMA_MAPS = {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
+_SCHEMA_ONE = {"items", "not", "additionalProperties", "if", "then", "else", "contains",
+               "propertyNames", "unevaluatedProperties", "unevaluatedItems", "additionalItems"}
+_SCHEMA_LIST = {"allOf", "anyOf", "oneOf", "prefixItems"}
+
+
+def _inline(node: Any, defs: dict[str, Any], memo: dict[str, Any], stack: tuple[str, ...],
+            in_defs: bool = False) -> Any:
+    """node with each {"$ref": definition, "description": ...} replaced by the definition
+    (inlined alike), so validation skips the registry lookup at every step. Errors, paths and
+    messages are the same: a $ref yields its target's errors unchanged. References that
+    recurse, or carry validating siblings, stay references (made absolute: they may now sit
+    outside the definitions file)."""
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        name = (ref[len(_DEFS_REF):] if ref.startswith(_DEFS_REF)
+                else ref[len("#/$defs/"):] if in_defs and ref.startswith("#/$defs/") else None)
+        if name is not None and name in defs and name not in stack and all(
+                k in ("$ref", "description") or k.startswith("x-kubernetes-") for k in node):
+            if name not in memo:
+                memo[name] = _inline(defs[name], defs, memo, (*stack, name), True)
+            return memo[name]
+        if name is not None:
+            node = {**node, "$ref": _DEFS_REF + name}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {k: _inline(v, defs, memo, stack, in_defs) for k, v in value.items()}
+        elif key in _SCHEMA_ONE:
+            out[key] = _inline(value, defs, memo, stack, in_defs)
+        elif key in _SCHEMA_LIST and isinstance(value, list):
+            out[key] = [_inline(v, defs, memo, stack, in_defs) for v in value]
+        else:
+            out[key] = value
+    return out
+
+
+@functools.cache
+def _inlined_memo(version: str) -> dict[str, Any]:
+    return {}
+
+
 @functools.cache
 def _validator(version: str, kind: str, api_version: str) -> Any:
     import jsonschema
 
-    _, registry = _definitions(version)
+    defs, registry = _definitions(version)
     if (kind, api_version) == ("SecretProviderClass", SPC_API_VERSION):
         schema = _crd_schema(version)
     else:
@@ -106,6 +152,7 @@ def _validator(version: str, kind: str, api_version: str) -> Any:
         if not path.is_file():
             return None
         schema = json.loads(path.read_text("utf-8"))
+    schema = _inline(schema, defs.get("$defs", {}), _inlined_memo(version), ())
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
