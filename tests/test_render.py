@@ -188,3 +188,52 @@ def test_a_policy_finding_blocks_the_bundle(monkeypatch: pytest.MonkeyPatch) -> 
         for f in files]
     with pytest.raises(VerificationError, match=r"Deployment/github-mcp: .*\[MCP-"):
         verify.verify(weaker, "1.33")
+
+
+def _strings(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        return set().union(*(_strings(k) | _strings(v) for k, v in node.items())) if node else set()
+    if isinstance(node, list):
+        return set().union(*(_strings(v) for v in node)) if node else set()
+    return {node} if isinstance(node, str) else set()
+
+
+# Every other free-text field of the contract: patterned ones must refuse what they cannot
+# carry; whatever they accept must come out verbatim, and no value may add keys or objects.
+FIELDS = ["name", "namespace", "ingress.namespace", "configMaps.0", "secrets.mountPath",
+          "secrets.files.DB_PASSWORD_FILE", "downstream.0.namespace",
+          "tmpSize", "resources.limits.memory", "dns.namespace", "apiServer.cidrs.0",
+          "secrets.aws.region", "secrets.aws.roleArn", "image"]
+FULL = values.with_defaults(BASE)
+
+
+def _put(data: dict[str, Any], path: str, value: Any) -> None:
+    keys = path.split(".")
+    node: Any = data
+    for k in keys[:-1]:
+        node = node[int(k)] if isinstance(node, list) else node[k]
+    if isinstance(node, list):
+        node[int(keys[-1])] = value
+    else:
+        node[keys[-1]] = value
+
+
+def _shape(docs: list[dict[str, Any]]) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    return sorted((d["kind"], tuple(sorted(d)), tuple(sorted(d["metadata"].get("labels", {}))))
+                  for d in docs)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(field=st.sampled_from(FIELDS), value=TEXT)
+def test_any_free_text_field_is_refused_or_exact(field: str, value: str) -> None:
+    data = copy.deepcopy(FULL)
+    _put(data, field, value)
+    if field == "secrets.files.DB_PASSWORD_FILE":  # the file must still be produced
+        data["secrets"]["aws"]["objects"][1]["jmesPath"][0]["objectAlias"] = value
+    try:
+        docs = _build(data)
+    except ValuesError as exc:
+        assert exc.exit_code == 2 and exc.problems
+        return
+    assert any(value in s for d in docs for s in _strings(d))
+    assert _shape(docs) == _shape(_build(copy.deepcopy(FULL)))
