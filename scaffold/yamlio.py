@@ -50,6 +50,7 @@ _NOT_FAST = re.compile(
     r"[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|!|[|>][-+0-9]*#"
 )
 _FastBase: Any = getattr(yaml, "CSafeLoader", None)
+_RESOLVED: dict[Any, str] = {}
 
 
 def _flow_on_one_line(node: yaml.Node) -> None:
@@ -60,7 +61,25 @@ def _flow_on_one_line(node: yaml.Node) -> None:
 if _FastBase is not None:
 
     class _FastStrictLoader(_FastBase):  # type: ignore[misc]
-        """libyaml's parser with the strict constructor (duplicate keys are errors)."""
+        """libyaml's parser with the strict constructor (duplicate keys are errors), and the
+        implicit tag of each scalar memoised: without path resolvers it depends only on
+        (node kind, value, implicit flags), and looking it up dominated parsing."""
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if self.yaml_path_resolvers:
+                return super().resolve(kind, value, implicit)
+            key = (kind, value, implicit)
+            try:
+                return _RESOLVED[key]
+            except KeyError:
+                pass
+            except TypeError:  # unhashable: not memoised
+                return super().resolve(kind, value, implicit)
+            tag = super().resolve(kind, value, implicit)
+            if len(_RESOLVED) > 100_000:
+                _RESOLVED.clear()
+            _RESOLVED[key] = tag
+            return tag
 
     def _fast_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
         _flow_on_one_line(node)
@@ -75,11 +94,75 @@ if _FastBase is not None:
                                       _fast_sequence)
 
 
+_TAG = "tag:yaml.org,2002:"
+_MAP, _SEQ, _STR = _TAG + "map", _TAG + "seq", _TAG + "str"
+_BUILDING = object()
+_SCALARS = {_TAG + t: getattr(yaml.SafeLoader, f"construct_yaml_{t}")
+            for t in ("null", "bool", "int", "float", "timestamp")}
+
+
+def _build(loader: Any, node: yaml.Node, made: dict[int, Any]) -> Any:
+    """The object a node stands for, as the strict constructor makes it (an anchored node
+    becomes one shared object), minus its per-node bookkeeping. _NotFastSafe for anything but
+    plain maps, lists and scalars, and for duplicate or unhashable keys: the constructor then
+    decides."""
+    kind = type(node)
+    if kind is yaml.ScalarNode:
+        if node.tag == _STR:
+            return node.value
+        construct = _SCALARS.get(node.tag)
+        if construct is None:
+            raise _NotFastSafe
+        return construct(loader, node)
+    if id(node) in made:
+        if made[id(node)] is _BUILDING:  # the strict constructor refuses recursive mappings
+            raise _NotFastSafe
+        return made[id(node)]
+    if kind is yaml.MappingNode and node.tag == _MAP:
+        _flow_on_one_line(node)
+        mapping: dict[Any, Any] = {}
+        made[id(node)] = _BUILDING
+        for key_node, value_node in node.value:
+            key = (key_node.value if type(key_node) is yaml.ScalarNode and key_node.tag == _STR
+                   else _build(loader, key_node, made))
+            try:
+                if key in mapping:
+                    raise _NotFastSafe
+            except TypeError:
+                raise _NotFastSafe from None
+            mapping[key] = (value_node.value if type(value_node) is yaml.ScalarNode
+                            and value_node.tag == _STR else _build(loader, value_node, made))
+        made[id(node)] = mapping
+        return mapping
+    if kind is yaml.SequenceNode and node.tag == _SEQ:
+        _flow_on_one_line(node)
+        sequence: list[Any] = []
+        made[id(node)] = sequence
+        for item in node.value:
+            sequence.append(item.value if type(item) is yaml.ScalarNode and item.tag == _STR
+                            else _build(loader, item, made))
+        return sequence
+    raise _NotFastSafe
+
+
+def _fast_load_all(text: str) -> list[Any]:
+    loader = _FastStrictLoader(text)
+    try:
+        docs = []
+        while loader.check_node():
+            docs.append(_build(loader, loader.get_node(), {}))
+        return docs
+    except _NotFastSafe:
+        return list(yaml.load_all(text, Loader=_FastStrictLoader))  # strict safe loader
+    finally:
+        loader.dispose()
+
+
 def _load_all(text: str) -> list[Any]:
     if _FastBase is not None and not _NOT_FAST.search(text) \
             and not ("?" in text and ("[" in text or "{" in text)):  # '?' in flow: differs too
         try:
-            return list(yaml.load_all(text, Loader=_FastStrictLoader))  # strict safe loader
+            return _fast_load_all(text)
         except Exception:  # PyYAML below decides, with its own message
             pass
     return list(yaml.load_all(text, Loader=_StrictLoader))  # strict safe loader
