@@ -202,6 +202,21 @@ class _Dumper(yaml.SafeDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)
 
+    def analyze_scalar(self, scalar: str) -> Any:
+        # The costliest step of dumping; a pure function of the scalar and allow_unicode (the
+        # emitter only reads the analysis), so repeated keys and values reuse it.
+        key = (scalar, self.allow_unicode)
+        found = _ANALYSED.get(key)
+        if found is None:
+            found = super().analyze_scalar(scalar)
+            if len(_ANALYSED) > 100_000:
+                _ANALYSED.clear()
+            _ANALYSED[key] = found
+        return found
+
+
+_ANALYSED: dict[tuple[str, Any], Any] = {}
+
 
 # Unicode line separators that PyYAML writes raw in plain, single-quoted and block scalars,
 # where readers fold them; its double-quoted style escapes them (\N, \L, \P).
