@@ -18,12 +18,14 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        mark = key_node.start_mark
         try:
             duplicate = key in seen
-        except TypeError:  # an unhashable key; the base constructor reports it
-            duplicate = False
+        except TypeError:  # a list or mapping as a key ("? [a]"): no manifest has one
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a {type(key).__name__} cannot be a key (line {mark.line + 1})", mark
+            ) from None
         if duplicate:
-            mark = key_node.start_mark
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r} (line {mark.line + 1})", mark
             )
@@ -158,7 +160,27 @@ def _fast_load_all(text: str) -> list[Any]:
         loader.dispose()
 
 
+def _refuse_cycles(node: Any, open_: set[int]) -> None:
+    # "&r [*r]" builds a list that contains itself; nothing downstream can walk it.
+    if isinstance(node, dict | list):
+        if id(node) in open_:
+            raise yaml.constructor.ConstructorError(None, None, "an alias refers to the"
+                                                    " collection that contains it (recursive)")
+        open_.add(id(node))
+        for child in node.values() if isinstance(node, dict) else node:
+            _refuse_cycles(child, open_)
+        open_.discard(id(node))
+
+
 def _load_all(text: str) -> list[Any]:
+    docs = _parse_all(text)
+    if "*" in text:  # only aliases can make cycles
+        for doc in docs:
+            _refuse_cycles(doc, set())
+    return docs
+
+
+def _parse_all(text: str) -> list[Any]:
     if _FastBase is not None and not _NOT_FAST.search(text) \
             and not ("?" in text and ("[" in text or "{" in text)):  # '?' in flow: differs too
         try:
