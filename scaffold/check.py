@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -166,20 +167,29 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _document_lines(text: str, count: int) -> list[int | None]:
-    # A second, cheap composition pass only to learn where each non-empty document starts
-    # (yamlio already validated the text strictly); SARIF and text output cite the line.
-    import yaml
+_SEPARATOR = re.compile(r"^---(?:[ \t]+(?P<rest>.*))?$")
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        lines = [
-            node.start_mark.line + 1
-            for node in yaml.compose_all(text, Loader=loader)
-            if node is not None and node.tag != "tag:yaml.org,2002:null"
-        ]
-    except yaml.YAMLError:
-        lines = []
+
+def _document_lines(text: str, count: int) -> list[int | None]:
+    # Where each non-empty document starts, for SARIF and text output. yamlio has already
+    # parsed the text strictly; a line scan (not a second parse) finds the starts: the first
+    # line of each document that is not blank, a comment or a directive. If the scan and the
+    # parse disagree on the count (e.g. a document holding only `null`), no lines are cited.
+    lines: list[int] = []
+    candidate: int | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        sep = _SEPARATOR.match(line)
+        if sep or line.startswith("..."):
+            if candidate is not None:
+                lines.append(candidate)
+            rest = (sep.group("rest") or "").strip() if sep else ""
+            candidate = number if rest and not rest.startswith("#") else None
+            continue
+        stripped = line.strip()
+        if candidate is None and stripped and not stripped.startswith(("#", "%")):
+            candidate = number
+    if candidate is not None:
+        lines.append(candidate)
     return list(lines) if len(lines) == count else [None] * count
 
 
