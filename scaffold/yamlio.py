@@ -160,6 +160,10 @@ def _fast_load_all(text: str) -> list[Any]:
         loader.dispose()
 
 
+# An alias token: '*' then an anchor name, at the start of a node (not "*" in quotes or [*]).
+_ALIAS = re.compile(r"(?:^|[\s\[{,])\*[^\s,\[\]{}]", re.M)
+
+
 def _refuse_cycles(node: Any, open_: set[int]) -> None:
     # "&r [*r]" builds a list that contains itself; nothing downstream can walk it.
     if isinstance(node, dict | list):
@@ -174,7 +178,7 @@ def _refuse_cycles(node: Any, open_: set[int]) -> None:
 
 def _load_all(text: str) -> list[Any]:
     docs = _parse_all(text)
-    if "*" in text:  # only aliases can make cycles
+    if "&" in text and _ALIAS.search(text):  # only an alias to an anchor can make a cycle
         for doc in docs:
             _refuse_cycles(doc, set())
     return docs
