@@ -6,7 +6,7 @@ import sys
 from typing import Any, TextIO
 
 from . import values as values_mod
-from .errors import MissingAnswersError, Problem
+from .errors import MissingAnswersError, Problem, ValuesError
 from .render import RenderedFile, render
 from .verify import verify
 from .write import check_destination, write_directory, write_listing, write_stream
@@ -27,9 +27,15 @@ def missing_keys(raw: dict[str, Any]) -> list[str]:
 def _complete(raw: dict[str, Any], source: str, interactive: bool) -> values_mod.Values:
     missing = missing_keys(raw)
     if missing and not interactive:
-        raise MissingAnswersError(
-            [Problem(k, "is missing; nobody can be asked (no terminal or --no-input):"
-                        " give it in --values") for k in missing], source)
+        # Every problem at once: the missing keys, with how to answer them, and the rest.
+        try:
+            values_mod.validate(raw, source)
+        except ValuesError as exc:
+            hint = ("is missing; nobody can be asked (no terminal or --no-input):"
+                    " give it in --values")
+            raise MissingAnswersError(
+                [Problem(p.key, hint) if p.message == "is required" else p for p in exc.problems],
+                source) from None
     if interactive and missing:
         from . import wizard  # deferred: questionary is loaded only when a prompt is needed
 

@@ -152,3 +152,11 @@ def test_usage_error_exit_2(cli: Any) -> None:
     with pytest.raises(SystemExit) as exc:
         cli("new", "--bogus")
     assert exc.value.code == 2
+
+
+def test_missing_and_bad_keys_are_reported_together(tmp_path: Path, cli: Any) -> None:
+    f = tmp_path / "values.yaml"
+    f.write_text("name: x\nport: 80\n")
+    r = cli("new", "--values", str(f), "--output", "-", "--no-input")
+    assert r.code == 2
+    assert ": image: is missing" in r.err and ": port: must be between 1024 and 65535" in r.err
