@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +89,43 @@ def test_written_values_reproduce_the_base(stem: str, tmp_path: Path) -> None:
     (tmp_path / "values.yaml").write_text(written.text, encoding="utf-8")
     again = render.render(values.load(str(tmp_path / "values.yaml")))
     assert [(f.path, f.text) for f in again] == [(f.path, f.text) for f in files]
+
+
+@pytest.mark.parametrize("stem", CASES)
+def test_check_is_clean_on_the_kustomize_build(stem: str) -> None:
+    # The workflow the README gives: kubectl kustomize <base> | mcp-scaffold check -
+    built = run_tool(tool("kubectl"), "kustomize", str(EXAMPLES / stem))
+    assert built.returncode == 0, built.stderr
+    proc = subprocess.run([sys.executable, "-m", "scaffold", "check", "-"], input=built.stdout,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_check_flags_an_overlay_that_weakens_the_base(tmp_path: Path) -> None:
+    # An overlay that re-enables the token automount and opens egress to anywhere: the real
+    # kustomize applies it, and check names both controls it breaks.
+    shutil.copytree(EXAMPLES / "minimal", tmp_path / "base")
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "resources: [../base]\n"
+        "patches:\n"
+        "  - target: {kind: Deployment, name: echo-mcp}\n"
+        "    patch: |\n"
+        "      - op: replace\n"
+        "        path: /spec/template/spec/automountServiceAccountToken\n"
+        "        value: true\n"
+        "  - target: {kind: NetworkPolicy, name: echo-mcp}\n"
+        "    patch: |\n"
+        "      - op: add\n"
+        "        path: /spec/egress/-\n"
+        "        value: {to: [{ipBlock: {cidr: 0.0.0.0/0}}]}\n")
+    built = run_tool(tool("kubectl"), "kustomize", str(overlay))
+    assert built.returncode == 0, built.stderr
+    proc = subprocess.run([sys.executable, "-m", "scaffold", "check", "-", "--format", "json"],
+                          input=built.stdout, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert proc.returncode == 1, proc.stderr
+    rules = {f["rule"] for f in json.loads(proc.stdout)["findings"]}
+    assert {"MCP-RBAC-002", "MCP-NET-005"} <= rules, rules
