@@ -19,28 +19,22 @@ def build(v: values_mod.Values) -> list[RenderedFile]:
     return files
 
 
-def missing_keys(raw: dict[str, Any]) -> list[str]:
-    """Key paths the values must still answer (schema 'required' problems only)."""
-    return sorted({p.key for p in values_mod.schema_problems(raw) if p.message == "is required"})
-
-
 def _complete(raw: dict[str, Any], source: str, interactive: bool) -> values_mod.Values:
-    missing = missing_keys(raw)
-    if missing and not interactive:
-        # Every problem at once: the missing keys, with how to answer them, and the rest.
-        try:
-            values_mod.validate(raw, source)
-        except ValuesError as exc:
-            hint = ("is missing; nobody can be asked (no terminal or --no-input):"
-                    " give it in --values")
-            raise MissingAnswersError(
-                [Problem(p.key, hint) if p.message == "is required" else p for p in exc.problems],
-                source) from None
-    if interactive and missing:
-        from . import wizard  # deferred: questionary is loaded only when a prompt is needed
+    # One validation: complete values pass straight through; if answers are missing, the
+    # wizard asks for them, or, with nobody to ask, every problem is reported at once.
+    try:
+        return values_mod.validate(raw, source)
+    except ValuesError as exc:
+        if not any(p.message == "is required" for p in exc.problems):
+            raise
+        if interactive:
+            from . import wizard  # deferred: questionary is loaded only when a prompt is needed
 
-        return wizard.complete(raw, source)
-    return values_mod.validate(raw, source)
+            return wizard.complete(raw, source)
+        hint = "is missing; nobody can be asked (no terminal or --no-input): give it in --values"
+        raise MissingAnswersError(
+            [Problem(p.key, hint) if p.message == "is required" else p for p in exc.problems],
+            source) from None
 
 
 def new(values_path: str | None, output: str | None, *, interactive: bool, force: bool,
