@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "github-mcp.yaml").read_text())
 DIGEST = "@sha256:" + "a" * 64

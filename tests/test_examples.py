@@ -15,7 +15,7 @@ import yaml
 
 from scaffold import render, values, verify
 
-from conftest import EXAMPLES, example_values, run_tool, tool
+from support import EXAMPLES, example_values, run_tool, tool
 
 UPDATE = os.environ.get("MCP_SCAFFOLD_UPDATE_GOLDEN") == "1"
 CASES = [p.stem for p in example_values()]

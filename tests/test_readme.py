@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scaffold import reference
 
-from conftest import ROOT
+from support import ROOT
 
 
 def test_values_reference_matches_schema() -> None:

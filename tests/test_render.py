@@ -17,7 +17,7 @@ from jinja2 import nodes
 from scaffold import render, values, verify
 from scaffold.errors import ValuesError, VerificationError
 
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 TEMPLATES = Path(render.__file__).resolve().parent.parent / "templates"
 BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "github-mcp.yaml").read_text())

@@ -12,7 +12,7 @@ import yaml
 
 from scaffold import write as write_mod
 
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 VALUES = str(EXAMPLES / "github-mcp.yaml")
 

@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import corpus
 import jsonschema
 import pytest
 
 from scaffold.check import run
 from scaffold.errors import InputError
+
+import corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"

@@ -17,22 +17,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import corpus
 import pytest
 
 from scaffold.policy import evaluate
 
+import corpus
+from support import tool
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def checkov_binary() -> Path:
-    """Checkov from $MCP_SCAFFOLD_TOOLS or <repo>/.tools/bin; a missing tool fails the test."""
-    tools = Path(os.environ.get("MCP_SCAFFOLD_TOOLS", ROOT / ".tools" / "bin"))
-    binary = tools / "checkov"
-    if not binary.exists():
-        pytest.fail(f"Checkov not found at {binary}: run `python3 scripts/install-tools.py` "
-                    "(or point MCP_SCAFFOLD_TOOLS at the folder holding checkov)")
-    return binary
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +32,7 @@ def checkov_results() -> dict[str, dict[str, Any]]:
     """case -> {"failed": set of check ids, "passed": count}, from one Checkov run."""
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
     proc = subprocess.run(
-        [str(checkov_binary()), "--skip-download", "--framework", "kubernetes",
+        [tool("checkov"), "--skip-download", "--framework", "kubernetes",
          "-d", str(corpus.CORPUS), "-o", "json"],
         capture_output=True, text=True, env=env, timeout=600, check=False,
     )

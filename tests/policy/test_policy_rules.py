@@ -7,12 +7,13 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import corpus
 import pytest
 
 from scaffold.errors import InputError
 from scaffold.policy import PATTERNS, RULES, Finding, evaluate, skips
 from scaffold.yamlio import load_all
+
+import corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from scaffold import providers, values
+
 from provider_support import (
     HOSTILE,
     accepted_or_refused_at,
@@ -18,8 +21,6 @@ from provider_support import (
     rendered_parameters,
     set_at,
 )
-
-from scaffold import providers, values
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT = "11111111-2222-3333-4444-555555555555"

@@ -9,9 +9,10 @@ import pytest
 import test_azure
 import test_gcp
 import test_vault
-from provider_support import assert_all_strings, azure_objects, make, yaml_list
 
 from scaffold import render, values, verify
+
+from provider_support import assert_all_strings, azure_objects, make, yaml_list
 
 CASES = {"azure": test_azure, "gcp": test_gcp, "vault": test_vault}
 

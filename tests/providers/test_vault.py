@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from scaffold import providers, values
+
 from provider_support import (
     HOSTILE,
     accepted_or_refused_at,
@@ -18,8 +21,6 @@ from provider_support import (
     set_at,
     yaml_list,
 )
-
-from scaffold import providers, values
 
 BLOCK: dict[str, Any] = {
     "vaultAddress": "https://vault.vault.svc:8200",

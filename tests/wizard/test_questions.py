@@ -7,10 +7,11 @@ import sys
 from typing import Any
 
 import pytest
-from wizard_support import CTRL_C, CTRL_D, DOWN, ENTER, IMAGE, choose, line
 
 from scaffold import values, wizard
 from scaffold.errors import Interrupted, ValuesError
+
+from wizard_support import CTRL_C, CTRL_D, DOWN, ENTER, IMAGE, choose, line
 
 pytestmark = pytest.mark.timeout(60)
 

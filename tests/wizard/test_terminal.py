@@ -10,6 +10,7 @@ from pathlib import Path
 import pexpect
 import pytest
 import yaml
+
 from wizard_support import IMAGE, command, tool
 
 pytestmark = pytest.mark.timeout(120)

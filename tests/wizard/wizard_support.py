@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+from support import tool  # noqa: F401  (re-exported for the wizard tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGEST = "sha256:" + "ab" * 32
@@ -28,16 +29,6 @@ def line(text: str) -> str:
 def choose(options: list[str], value: str) -> str:
     """Keys that pick value in a select whose pointer starts on the first option."""
     return DOWN * options.index(value) + ENTER
-
-
-def tool(name: str) -> str:
-    """A real external tool: MCP_SCAFFOLD_TOOLS or <repo>/.tools/bin. Missing is a failure,
-    never a skip: a test that skips the real tool proves nothing."""
-    base = Path(os.environ.get("MCP_SCAFFOLD_TOOLS", ROOT / ".tools" / "bin"))
-    path = base / name
-    if not path.exists():
-        pytest.fail(f"{name} is not installed in {base}: run `python scripts/install-tools.py`")
-    return str(path)
 
 
 def command() -> str:
