@@ -15,19 +15,12 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
-from . import yamlio
+from . import providers, yamlio
 from .errors import InputError, VerificationError
 from .render import RenderedFile
 
 SPC_API_VERSION = "secrets-store.csi.x-k8s.io/v1"
 
-# Parameters each provider refuses to mount without (reference/secrets-csi.md, from their parsers).
-_REQUIRED_PARAMETERS = {
-    "aws": ["objects"],
-    "azure": ["keyvaultName", "tenantID", "objects"],
-    "gcp": ["secrets"],
-    "vault": ["roleName", "objects"],
-}
 
 
 def _schema_dir(version: str) -> Any:
@@ -83,13 +76,14 @@ def _crd_schema(version: str) -> dict[str, Any]:
     schema["required"] = ["apiVersion", "kind", "metadata", "spec"]
     spec = schema["properties"]["spec"]
     spec["required"] = ["provider", "parameters"]
-    spec["properties"]["provider"]["enum"] = sorted(_REQUIRED_PARAMETERS)
+    spec["properties"]["provider"]["enum"] = sorted(providers.NAMES)
     # secretObjects copies secrets back into etcd as Secret objects: never.
     spec["not"] = {"required": ["secretObjects"]}
     spec["allOf"] = [
         {"if": {"properties": {"provider": {"const": p}}},
-         "then": {"properties": {"parameters": {"required": req}}}}
-        for p, req in sorted(_REQUIRED_PARAMETERS.items())
+         "then": {"properties": {"parameters": {
+             "required": list(providers.get(p).REQUIRED_PARAMETERS)}}}}
+        for p in sorted(providers.NAMES)
     ]
     return schema
 

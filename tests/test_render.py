@@ -237,3 +237,11 @@ def test_any_free_text_field_is_refused_or_exact(field: str, value: str) -> None
         return
     assert any(value in s for d in docs for s in _strings(d))
     assert _shape(docs) == _shape(_build(copy.deepcopy(FULL)))
+
+
+def test_a_parameter_the_provider_requires_is_enforced_by_the_crd_schema() -> None:
+    files = render.render(values.load(str(EXAMPLES / "github-mcp.yaml")))
+    bad = [render.RenderedFile(f.path, f.text.replace("    objects: |", "    objekts: |"))
+           for f in files]
+    with pytest.raises(VerificationError, match="'objects' is a required property"):
+        verify.verify(bad, "1.33")

@@ -8,6 +8,7 @@ A provider module exposes:
   sa_annotations(block) -> dict[str, str]      workload-identity wiring on the ServiceAccount
   prerequisites(block, values) -> list[str]    what the cluster / cloud side must have (README)
   audience(block) -> str                       the CSIDriver tokenRequests audience it needs
+  REQUIRED_PARAMETERS: tuple[str, ...]         parameters it refuses to mount without
 
 and may expose (absent means none):
   pod_labels(block) -> dict[str, str]          labels on the pod template (e.g. Azure's

@@ -7,6 +7,9 @@ from typing import Any
 
 from ..errors import Problem
 
+# Parameters the provider refuses to mount without (checked in the SecretProviderClass schema).
+REQUIRED_PARAMETERS = ("objects",)
+
 _ARN = re.compile(r"^arn:aws[a-z-]*:(?P<service>secretsmanager|ssm):(?P<region>[a-z0-9-]+):")
 
 

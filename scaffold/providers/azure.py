@@ -13,6 +13,9 @@ from typing import Any
 from .. import yamlio
 from ..errors import Problem
 
+# Parameters the provider refuses to mount without (checked in the SecretProviderClass schema).
+REQUIRED_PARAMETERS = ("keyvaultName", "tenantID", "objects")
+
 # The provider always looks the pod token up under this audience, whatever the cloud
 # (DefaultTokenAudience in pkg/auth/auth.go; see reference/secrets-csi.md section 4.5).
 AUDIENCE = "api://AzureADTokenExchange"

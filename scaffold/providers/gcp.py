@@ -14,6 +14,9 @@ from typing import Any
 
 from ..errors import Problem
 
+# Parameters the provider refuses to mount without (checked in the SecretProviderClass schema).
+REQUIRED_PARAMETERS = ("secrets",)
+
 _KEY = "secrets.gcp"
 # Global and regional secret versions (util/constants.go: globalSecretRegex,
 # regionalSecretRegex); the schema holds the strict form, this only takes it apart.

@@ -15,6 +15,9 @@ from typing import Any
 
 from ..errors import Problem
 
+# Parameters the provider refuses to mount without (checked in the SecretProviderClass schema).
+REQUIRED_PARAMETERS = ("roleName", "objects")
+
 _KEY = "secrets.vault"
 # Unicode categories refused in free-text fields: control, format (invisible), surrogate,
 # private-use, unassigned, and the line/paragraph separators YAML treats as line breaks.
