@@ -16,6 +16,8 @@ from typing import Any
 
 from . import providers
 from .errors import InputError, Problem, ValuesError
+from .policy.image import DIGEST_PATTERN
+from .policy.secrets import credential_name
 from .yamlio import load_one
 
 Values = dict[str, Any]
@@ -31,10 +33,8 @@ _DOMAIN = rf"(?:{_HOST}(?:\.{_HOST})*(?::[0-9]+)?/)?"
 IMAGE = re.compile(
     rf"^(?P<repo>{_DOMAIN}{_COMPONENT}(?:/{_COMPONENT})*)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
-    r"@sha256:(?P<digest>[0-9a-f]{64})$"
+    rf"@(?P<digest>{DIGEST_PATTERN})$"
 )
-# Credentials belong in secret files, never in a literal env value that lands in etcd.
-CREDENTIAL_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSW(OR)?D|PWD|JWT|BEARER|CREDENTIAL|AUTH)", re.I)
 # Env vars the bundle sets itself (runtime dirs); a user value would silently override them.
 RESERVED_ENV = {"HOME", "TMPDIR", "XDG_CACHE_HOME", "NPM_CONFIG_CACHE", "UV_CACHE_DIR",
                 "PIP_CACHE_DIR", "PYTHONDONTWRITEBYTECODE"}
@@ -231,7 +231,7 @@ def check_image(image: str) -> str | None:
     m = IMAGE.match(image)
     if not m:
         digest = image.rsplit("@", 1)[1]
-        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        if not re.fullmatch(DIGEST_PATTERN, digest):
             return f"digest {_show(digest)} is not sha256:<64 lowercase hex>"
         return "is not a valid image reference: repo[:tag]@sha256:<64 lowercase hex>"
     if m["tag"] == "latest":
@@ -382,7 +382,7 @@ def semantic_problems(v: Values) -> list[Problem]:
             add(f"env.{name}", "is set by the bundle (runtime dirs); choose another name")
         elif name in v["secrets"]["files"]:
             add(f"env.{name}", "is also a key of secrets.files; each env var is set once")
-        elif CREDENTIAL_NAME.search(name):
+        elif credential_name(name):  # the same rule `check` applies
             add(f"env.{name}", "looks like a credential; a literal env value is stored in etcd:"
                 " put it in the secret store and list it under secrets.files")
 

@@ -30,7 +30,9 @@ PULL_POLICY = Rule(
 
 RULES = (NO_DIGEST, BAD_DIGEST, LATEST, PULL_POLICY)
 
-_DIGEST = re.compile(r"^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")
+# The one digest rule, shared with `new` (values.check_image): sha256, 64 lowercase hex.
+DIGEST_PATTERN = r"sha256:[0-9a-f]{64}"
+_DIGEST = re.compile(rf"^{DIGEST_PATTERN}$")
 
 
 def split_image(image: str) -> tuple[str, str, str | None]:

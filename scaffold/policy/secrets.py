@@ -36,11 +36,14 @@ CONFIGMAP_CREDENTIAL = Rule(
 
 RULES = (SECRET_OBJECT, SECRET_ENV, CREDENTIAL_LITERAL, SECRET_OBJECTS_SYNC, CONFIGMAP_CREDENTIAL)
 
-# Words that mark a credential, matched on whole name parts so MAX_TOKENS or TOKENIZER pass.
+# Words that mark a credential, matched on whole name parts so MAX_TOKENS or TOKENIZER pass,
+# and as the end of a run-together part (GITHUBTOKEN, DBPASSWORD) for the unambiguous ones.
 _CREDENTIAL_WORDS = {
     "password", "passwd", "pwd", "secret", "token", "jwt", "bearer", "credential",
     "credentials", "apikey", "key", "privatekey", "passphrase",
 }
+_CREDENTIAL_ENDINGS = ("password", "passwd", "secret", "token", "credential", "credentials",
+                       "apikey", "privatekey", "passphrase")
 # Names for a path to a file holding the value: the pattern the bundle itself uses.
 _PATH_SUFFIXES = ("file", "path", "dir", "files")
 _PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -50,12 +53,19 @@ def _parts(name: str) -> list[str]:
     return [p.lower() for p in _PARTS.findall(name)]
 
 
-def looks_like_credential(name: str, value: Any) -> bool:
-    """Whether ``name`` = ``value`` looks like a credential written in clear text."""
+def credential_name(name: str) -> bool:
+    """Whether an env var or ConfigMap key name marks a credential (not a path to one).
+    The one definition: `new` refuses such env names, `check` flags them with literal values."""
     parts = _parts(name)
     if not parts or parts[-1] in _PATH_SUFFIXES:
         return False
-    if not any(p in _CREDENTIAL_WORDS for p in parts) and "apikey" not in name.lower():
+    return any(p in _CREDENTIAL_WORDS or p.endswith(_CREDENTIAL_ENDINGS) for p in parts) \
+        or "apikey" in name.lower()
+
+
+def looks_like_credential(name: str, value: Any) -> bool:
+    """Whether ``name`` = ``value`` looks like a credential written in clear text."""
+    if not credential_name(name):
         return False
     text = "" if value is None else str(value).strip()
     # Empty values, paths, numbers and switches are settings, not credentials.
