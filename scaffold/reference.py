@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from .values import _resolve, schema
+from .values import resolve, schema
 
 
 def _type(node: dict[str, Any]) -> str:
@@ -15,7 +15,7 @@ def _type(node: dict[str, Any]) -> str:
         return " \\| ".join(f"`{e}`" for e in node["enum"])
     kind = node.get("type", "object")
     if kind == "array":
-        item = _resolve(node.get("items", {}))
+        item = resolve(node.get("items", {}))
         return f"list of {item.get('type', 'object')}"
     if kind == "object" and "additionalProperties" in node and isinstance(
             node["additionalProperties"], dict):
@@ -25,7 +25,7 @@ def _type(node: dict[str, Any]) -> str:
 
 def _rows(node: dict[str, Any], prefix: str, required: set[str]) -> Iterator[str]:
     for name, sub in node.get("properties", {}).items():
-        sub = _resolve(sub)
+        sub = resolve(sub)
         key = f"{prefix}{name}"
         text = sub.get("description") or sub.get("title") or ""
         allowed = sub.get("x-allowed")
@@ -38,7 +38,7 @@ def _rows(node: dict[str, Any], prefix: str, required: set[str]) -> Iterator[str
         inner = sub
         suffix = "."
         if sub.get("type") == "array" and isinstance(sub.get("items"), dict):
-            inner = _resolve(sub["items"])
+            inner = resolve(sub["items"])
             suffix = "[]."
         if "properties" in inner:
             yield from _rows(inner, f"{key}{suffix}", set(inner.get("required", [])))

@@ -189,7 +189,6 @@ def _context(v: Values) -> dict[str, Any]:
     downstream = [{**d, "namespace": d.get("namespace", v["namespace"])} for d in v["downstream"]]
 
     major, minor = (int(x) for x in version.split("."))
-    ingress_note = ""
     if not v["ingress"]["podLabels"]:
         ingress_note = (f"An ingress controller in namespace `{v['ingress']['namespace']}`; every"
                         " pod there may connect (set ingress.podLabels to narrow it).")

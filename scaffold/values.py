@@ -184,7 +184,8 @@ def schema_problems(data: Any) -> list[Problem]:
 # --- defaults ----------------------------------------------------------------------------------
 
 
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+def resolve(node: dict[str, Any]) -> dict[str, Any]:
+    """A schema node with its local $ref (if any) merged in."""
     ref = node.get("$ref")
     if not ref:
         return node
@@ -196,12 +197,12 @@ def _resolve(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fill(node: dict[str, Any], data: Any) -> Any:
-    node = _resolve(node)
+    node = resolve(node)
     if isinstance(data, dict) and "properties" in node:
         # Rebuilt in the schema's key order, so a written values file reads like the reference.
         ordered: dict[str, Any] = {}
         for name, sub in node["properties"].items():
-            sub_r = _resolve(sub)
+            sub_r = resolve(sub)
             if name not in data and "default" in sub_r:
                 ordered[name] = copy.deepcopy(sub_r["default"])
             elif name in data:
@@ -495,12 +496,12 @@ def load(path: str) -> Values:
 
 def subschema(path: str) -> dict[str, Any]:
     """The schema node of a dotted key path ('secrets.aws.region', 'downstream[].ports')."""
-    node = _resolve(schema())
+    node = resolve(schema())
     for part in path.split("."):
         many = part.endswith("[]")
-        node = _resolve(node["properties"][part.removesuffix("[]")])
+        node = resolve(node["properties"][part.removesuffix("[]")])
         if many:
-            node = _resolve(node["items"])
+            node = resolve(node["items"])
     return node
 
 
