@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import providers
+from . import netranges, providers
 from .errors import InputError, Problem, ValuesError
 from .policy.image import DIGEST_PATTERN
 from .policy.secrets import credential_name
@@ -42,13 +42,6 @@ RESERVED_ENV = {"HOME", "TMPDIR", "XDG_CACHE_HOME", "NPM_CONFIG_CACHE", "UV_CACH
 GENERATED_LABELS = {"app.kubernetes.io/name", "app.kubernetes.io/instance",
                     "app.kubernetes.io/version", "app.kubernetes.io/component",
                     "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"}
-# Never reachable: link-local (cloud metadata, IMDS) and the IPv6 metadata addresses.
-METADATA_RANGES = [ipaddress.ip_network(n) for n in
-                   ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "fd20:ce::254/128")]
-# 0.0.0.0/0 and ::/0 mean "the internet": these private and special ranges are excepted too.
-PRIVATE_V4 = [ipaddress.ip_network(n) for n in
-              ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8")]
-PRIVATE_V6 = [ipaddress.ip_network(n) for n in ("fc00::/7", "::1/128")]
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
 _SUFFIX = {None: 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
            "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
@@ -272,7 +265,7 @@ def check_cidr(text: str) -> str | None:
     net = parse_cidr(text)
     if isinstance(net, str):
         return net
-    for blocked in METADATA_RANGES:
+    for blocked in netranges.NEVER_REACHABLE:
         if net.version == blocked.version and net.subnet_of(blocked):  # type: ignore[arg-type]
             return f"{net} is inside {blocked} (cloud metadata / link-local): never reachable"
     return None
@@ -281,14 +274,7 @@ def check_cidr(text: str) -> str | None:
 def egress_excepts(cidr: str) -> list[str]:
     """The ranges an ipBlock for cidr must except so it never reaches metadata or, for the
     whole internet, private networks."""
-    net = ipaddress.ip_network(cidr)
-    blocked = list(METADATA_RANGES)
-    if net.prefixlen == 0:
-        blocked += PRIVATE_V4 if net.version == 4 else PRIVATE_V6
-    out = [b for b in blocked if b.version == net.version and b != net
-           and b.subnet_of(net)]  # type: ignore[arg-type]
-    out.sort(key=lambda n: (int(n.network_address), n.prefixlen))
-    return [str(n) for n in out]
+    return [str(n) for n in netranges.internet_excepts(ipaddress.ip_network(cidr))]
 
 
 def check_label_key(key: str) -> str | None:
