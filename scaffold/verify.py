@@ -7,7 +7,6 @@ definitions file is read once."""
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import re
@@ -46,46 +45,49 @@ def _file_name(kind: str, api_version: str) -> str:
 
 @functools.cache
 def _crd_schema(version: str) -> dict[str, Any]:
-    """JSON Schema for SecretProviderClass v1 from its CRD, made strict and extended with the
-    rules a provider enforces only at mount time."""
-    text = resources.files("scaffold").joinpath("schemas", "secretproviderclass-crd.yaml")
-    crd = yamlio.load_one(text.read_text("utf-8"), "secretproviderclass-crd.yaml")
-    served = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
-    schema: dict[str, Any] = copy.deepcopy(served["schema"]["openAPIV3Schema"])
-
-    def strict(node: Any) -> None:
-        if isinstance(node, dict):
-            node.pop("description", None)
-            if node.get("type") == "object" and "properties" in node:
-                node.setdefault("additionalProperties", False)
-            for child in node.values():
-                strict(child)
-        elif isinstance(node, list):
-            for child in node:
-                strict(child)
-
-    strict(schema)
-    # Same base URI as the built-in kinds, so "/api/_definitions.json" resolves alike.
-    schema["$id"] = "https://kubernetes.io/api/secretproviderclass/v1"
-    schema["properties"]["apiVersion"]["enum"] = [SPC_API_VERSION]
-    schema["properties"]["kind"]["enum"] = ["SecretProviderClass"]
-    # Kubernetes checks metadata of custom resources like any other object's.
-    schema["properties"]["metadata"] = {
-        "$ref": "/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    """JSON Schema for SecretProviderClass v1: the CRD's fields, strict, plus the rules a
+    provider enforces only at mount time (so a bundle that would not mount fails here)."""
+    # Written for mcp-scaffold from the facts (field names, types, served version v1) of the
+    # CRD in kubernetes-sigs/secrets-store-csi-driver,
+    # deploy/secrets-store.csi.x-k8s.io_secretproviderclasses.yaml (= config/crd/bases/...,
+    # controller-gen v0.16.3). tests/test_spc_schema.py compares verdicts with that CRD's
+    # own schema. Unknown fields are refused wherever the CRD lists properties.
+    string = {"type": "string"}
+    strings = {"type": "object", "additionalProperties": string}
+    return {
+        # Same base URI as the built-in kinds, so "/api/_definitions.json" resolves alike.
+        "$id": "https://kubernetes.io/api/secretproviderclass/v1",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {**string, "enum": [SPC_API_VERSION]},
+            "kind": {**string, "enum": ["SecretProviderClass"]},
+            # The CRD says only "object"; Kubernetes checks metadata as any object's.
+            "metadata": {
+                "$ref": "/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
+            "spec": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["provider", "parameters"],
+                "properties": {
+                    "provider": {**string, "enum": sorted(providers.NAMES)},
+                    "parameters": strings,
+                    # Declared so that its presence is reported once, by the "not" below.
+                    "secretObjects": {"type": "array"},
+                },
+                # secretObjects copies the secrets back into etcd as Secret objects: never.
+                "not": {"required": ["secretObjects"]},
+                "allOf": [
+                    {"if": {"properties": {"provider": {"const": p}}},
+                     "then": {"properties": {"parameters": {
+                         "required": list(providers.get(p).REQUIRED_PARAMETERS)}}}}
+                    for p in sorted(providers.NAMES)
+                ],
+            },
+            "status": {"type": "object"},
+        },
     }
-    schema["required"] = ["apiVersion", "kind", "metadata", "spec"]
-    spec = schema["properties"]["spec"]
-    spec["required"] = ["provider", "parameters"]
-    spec["properties"]["provider"]["enum"] = sorted(providers.NAMES)
-    # secretObjects copies secrets back into etcd as Secret objects: never.
-    spec["not"] = {"required": ["secretObjects"]}
-    spec["allOf"] = [
-        {"if": {"properties": {"provider": {"const": p}}},
-         "then": {"properties": {"parameters": {
-             "required": list(providers.get(p).REQUIRED_PARAMETERS)}}}}
-        for p in sorted(providers.NAMES)
-    ]
-    return schema
 
 
 _DEFS_REF = "/api/_definitions.json#/$defs/"

@@ -12,6 +12,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 TOOLS = Path(os.environ.get("MCP_SCAFFOLD_TOOLS", ROOT / ".tools" / "bin"))
+# Upstream files the tests compare against (SOURCES.md there says where each came from). They
+# are not committed: CI places shared/ beside the checkout; MCP_SCAFFOLD_REFERENCE points
+# elsewhere (e.g. from a git worktree).
+REFERENCE = Path(os.environ.get("MCP_SCAFFOLD_REFERENCE", ROOT.parent / "shared" / "reference"))
 
 
 def tool(name: str) -> str:
@@ -22,6 +26,15 @@ def tool(name: str) -> str:
     if not path.exists():
         pytest.fail(f"{name} is not installed in {TOOLS}: run `python scripts/install-tools.py`")
     return str(path)
+
+
+def reference(name: str) -> Path:
+    """An upstream file from REFERENCE. Missing is a failure, never a skip."""
+    path = REFERENCE / name
+    if not path.is_file():
+        pytest.fail(f"{name} is not in {REFERENCE}: place shared/reference beside the checkout"
+                    " or set MCP_SCAFFOLD_REFERENCE to the directory holding it")
+    return path
 
 
 def run_tool(

@@ -17,9 +17,9 @@ from scaffold.check import run
 from scaffold.errors import InputError
 
 import corpus
+from support import ROOT, reference
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "tests" / "data"
+REPORT_SCHEMA = ROOT / "tests" / "data" / "check-report.schema.json"  # ours
 HARDENED_DIR = corpus.CORPUS / corpus.HARDENED
 
 
@@ -36,8 +36,13 @@ def check(paths: list[str], fmt: str = "text", stdin: str | None = None,
     return code, stdout.getvalue(), stderr.getvalue()
 
 
-def validate(instance: Any, schema_file: str) -> None:
-    schema = json.loads((DATA / schema_file).read_text(encoding="utf-8"))
+def sarif_schema() -> Path:
+    # The OASIS SARIF 2.1.0 schema (oasis-tcs/sarif-spec), read from the upstream copy.
+    return reference("sarif-schema-2.1.0.json")
+
+
+def validate(instance: Any, schema_file: Path) -> None:
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     cls(schema, format_checker=cls.FORMAT_CHECKER).validate(instance)
@@ -120,7 +125,7 @@ def test_stdin_with_list_and_empty_documents() -> None:
     assert [(f["rule"], f["name"], f["file"], f["line"]) for f in report["findings"]] == [
         ("MCP-RBAC-003", "a", "-", 3)]
     assert "-: document 2 skipped" in err
-    validate(report, "check-report.schema.json")
+    validate(report, REPORT_SCHEMA)
 
 
 def test_kustomize_output_on_stdin() -> None:
@@ -133,11 +138,11 @@ def test_json_report_matches_its_schema() -> None:
     code, out, _ = check([str(corpus.CORPUS)], "json")
     report = json.loads(out)
     assert code == 1
-    validate(report, "check-report.schema.json")
+    validate(report, REPORT_SCHEMA)
     assert report["summary"]["findings"] == len(report["findings"]) > len(corpus.CASES)
     assert report["summary"]["objects"] > 11 * len(corpus.CASES)
     clean = json.loads(check([str(HARDENED_DIR)], "json")[1])
-    validate(clean, "check-report.schema.json")
+    validate(clean, REPORT_SCHEMA)
     assert clean["findings"] == []
 
 
@@ -145,7 +150,7 @@ def test_sarif_report_matches_the_sarif_2_1_0_schema() -> None:
     code, out, _ = check([str(corpus.CORPUS)], "sarif")
     log = json.loads(out)
     assert code == 1
-    validate(log, "sarif-2.1.0.json")
+    validate(log, sarif_schema())
     run_ = log["runs"][0]
     rule_ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
     for result in run_["results"]:
@@ -155,7 +160,7 @@ def test_sarif_report_matches_the_sarif_2_1_0_schema() -> None:
         assert location["region"]["startLine"] >= 1
     stdin_log = json.loads(check(["-"], "sarif", stdin=(
         corpus.CORPUS / "img-004" / "manifests.yaml").read_text(encoding="utf-8"))[1])
-    validate(stdin_log, "sarif-2.1.0.json")
+    validate(stdin_log, sarif_schema())
 
 
 def _with_skip(case: str, value: str) -> str:
@@ -176,7 +181,7 @@ def test_suppressed_findings_are_reported_but_do_not_fail(tmp_path: Path) -> Non
     assert report["findings"][0]["suppressed"] == "pinned by digest"
     assert report["summary"] == {**report["summary"], "findings": 0, "suppressed": 1}
     log = json.loads(check([str(file)], "sarif")[1])
-    validate(log, "sarif-2.1.0.json")
+    validate(log, sarif_schema())
     assert log["runs"][0]["results"][0]["suppressions"] == [
         {"kind": "inSource", "justification": "pinned by digest"}]
 
