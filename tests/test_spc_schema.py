@@ -31,8 +31,8 @@ BASES: dict[str, Doc] = {
         yaml.safe_load(f.read_text(encoding="utf-8"))
         for f in sorted(EXAMPLES.glob("*/secretproviderclass.yaml")))}
 
-# Parameters each provider refuses to mount without (from the providers' documentation),
-# and one it can do without.
+# Parameters each provider refuses to mount without (shared/reference/secrets-csi.md quotes the
+# error each gives), and one it can do without.
 REQUIRED = {"aws": ("objects",), "azure": ("keyvaultName", "tenantID", "objects"),
             "gcp": ("secrets",), "vault": ("roleName", "objects")}
 OPTIONAL = {"aws": "region", "azure": "clientID", "gcp": "auth", "vault": "vaultAddress"}
