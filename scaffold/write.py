@@ -217,8 +217,7 @@ def write_directory(files: list[RenderedFile], output: str, force: bool,
     none (the previous content, if any, stays as it was). Returns notes for the user."""
     target = _target(output)
     with _SignalsHeld() as held:
-        _inspect(target, output, force, values_path)
-        _check_parent(target, output)
+        check_destination(output, force, values_path)
         created = _make_parents(target.parent, output)
         try:
             with _lock(target, output):
