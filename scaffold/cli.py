@@ -17,7 +17,7 @@ from .errors import Interrupted, ScaffoldError, Signalled
 EPILOG = """exit codes: 0 success / no findings; 1 findings or a bundle that failed verification;
 2 bad input or usage, or an output that may not be replaced (only a base an earlier `new`
 wrote is, and only with --force); 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM, 129 by
-SIGHUP: the previous output is left as it was"""
+SIGHUP (stopped before the new base is in place, the previous one is left as it was)"""
 
 
 def _parser() -> argparse.ArgumentParser:
