@@ -99,6 +99,13 @@ def _within(inner: str, outer: str) -> bool:
     return inner == outer or inner.startswith(outer.rstrip(os.sep) + os.sep)
 
 
+def _holds_cwd(path: Path) -> bool:
+    try:
+        return _within(os.getcwd(), str(path))
+    except FileNotFoundError:  # the current directory was deleted: it is in no target
+        return False
+
+
 def _names(entries: list[str]) -> str:
     shown = ", ".join(entries[:5])
     return shown + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
@@ -115,8 +122,8 @@ def _not_a_base(path: Path, entries: list[str], values_path: str | None) -> str 
         odd = [n for n in entries if n not in known or not _is_regular(path / n)]
         if not odd:
             return None
-        return (f"is a base written by mcp-scaffold but also holds {_names(odd)}, which mcp-scaffold does"
-                " not write; move them out first (nothing was changed)")
+        return (f"is a base written by mcp-scaffold but also holds {_names(odd)}, which"
+                " mcp-scaffold does not write; move them out first (nothing was changed)")
     if ".git" in entries:
         what = "is a git work tree (it holds .git)"
     elif _within(os.path.expanduser("~"), str(path)):
@@ -125,10 +132,10 @@ def _not_a_base(path: Path, entries: list[str], values_path: str | None) -> str 
         what = f"holds the values file being read ({values_path})"
     else:
         what = "is not empty"
-    missing = [m for m, ok in (("kustomization.yaml with the line " + repr(MARKER), has_marker),
+    missing = [m for m, ok in ((f"kustomization.yaml with the line {MARKER!r}", has_marker),
                                ("values.yaml", has_values)) if not ok]
-    return (f"{what} and is not a base written by mcp-scaffold (it has no {' and no '.join(missing)});"
-            " refusing to replace it, with or without --force")
+    return (f"{what} and is not a base written by mcp-scaffold (it has no"
+            f" {' and no '.join(missing)}); refusing to replace it, with or without --force")
 
 
 def _inspect(target: Path, shown: str, force: bool, values_path: str | None) -> list[str] | None:
@@ -153,7 +160,7 @@ def _inspect(target: Path, shown: str, force: bool, values_path: str | None) -> 
         why = _not_a_base(target, entries, values_path)
         if why is not None:
             raise OutputError(shown, why)
-    if _within(os.getcwd(), str(target)):
+    if _holds_cwd(target):
         raise OutputError(shown, "is the current directory (or holds it); a base is replaced as"
                           " a whole directory, so run from its parent and name it there")
     if entries and not force:
