@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 
 from . import __version__
-from .errors import Interrupted, ScaffoldError
+from .errors import Interrupted, ScaffoldError, Signalled
 
 EPILOG = """exit codes: 0 success / no findings; 1 findings or a bundle that failed verification;
-2 bad input or usage; 130 interrupted (nothing written)"""
+2 bad input or usage, or an output that may not be replaced (only a base an earlier `new`
+wrote is, and only with --force); 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM, 129 by
+SIGHUP (stopped before the new base is in place, the previous one is left as it was)"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
                      " on stdout")
     new.add_argument("--no-input", action="store_true",
                      help="never ask; fail naming every missing key")
-    new.add_argument("--force", action="store_true", help="replace a non-empty output directory")
+    new.add_argument("--force", action="store_true",
+                     help="replace a base an earlier `new` wrote (never any other directory)")
     new.add_argument("--dry-run", action="store_true",
                      help="list what would be written; write nothing")
 
@@ -69,6 +76,28 @@ def _run(args: argparse.Namespace) -> int:
                dry_run=args.dry_run)
 
 
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise Signalled(signum)
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop the run as Ctrl-C does (unwinding, so the writer puts the
+    previous base back) instead of killing it mid-write. A signal the caller ignores (nohup)
+    stays ignored; the previous handlers come back afterwards."""
+    installed: list[signal.Signals] = []
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                signal.signal(signum, _stop)
+                installed.append(signum)
+    try:
+        yield
+    finally:
+        for signum in installed:
+            signal.signal(signum, signal.SIG_DFL)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mcp-scaffold` command; returns the exit code."""
     parser = _parser()
@@ -77,13 +106,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return _run(args)
+        with _stop_on_signals():
+            return _run(args)
     except Interrupted as exc:  # the user stopped it: not an error worth the word
+        # The wizard turns any KeyboardInterrupt into Interrupted; a signal keeps its code.
+        if isinstance(exc.__context__, Signalled):
+            sys.stderr.write(f"mcp-scaffold: {exc.__context__.message()}\n")
+            return exc.__context__.exit_code
         sys.stderr.write(f"mcp-scaffold: {exc}\n")
         return exc.exit_code
     except ScaffoldError as exc:
         for line in exc.lines():
             sys.stderr.write(f"mcp-scaffold: error: {line}\n")
+        return exc.exit_code
+    except Signalled as exc:
+        sys.stderr.write(f"mcp-scaffold: {exc.message()}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write(f"mcp-scaffold: {Interrupted()}\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -44,13 +45,22 @@ class ValuesError(InputError):
     """The values (from a file or the wizard) break the schema or a semantic rule."""
 
 
-class OutputExistsError(ScaffoldError):
-    """The output exists and is not empty, and --force was not given."""
+class OutputError(ScaffoldError):
+    """The output cannot or may not be written (a directory that is not a base, a link, a
+    busy or unwritable target): exit 2, one line, nothing changed."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"--output {path}: {reason}")
+
+
+class OutputExistsError(OutputError):
+    """The output is a base an earlier `new` wrote, and --force was not given."""
 
     def __init__(self, path: str) -> None:
-        super().__init__(
-            f"{path}: output exists and is not empty; pass --force to replace it"
-        )
+        super().__init__(path, "is an existing base written by mcp-scaffold; pass --force to"
+                         " replace it")
 
 
 class MissingAnswersError(InputError):
@@ -77,3 +87,23 @@ class Interrupted(ScaffoldError):
 
     def __init__(self) -> None:
         super().__init__("interrupted; nothing was written")
+
+
+class Signalled(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP arrived. A KeyboardInterrupt, so it unwinds exactly as Ctrl-C
+    does (no `except Exception` can swallow it); the CLI exits 128 + the signal number."""
+
+    def __init__(self, signum: int, written: str | None = None) -> None:
+        self.signum = signum
+        self.written = written  # the output, when the signal came after it was complete
+        super().__init__(self.message())
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    def message(self) -> str:
+        name = signal.Signals(self.signum).name
+        if self.written is not None:
+            return f"interrupted ({name}) after {self.written} was written in full"
+        return f"interrupted ({name}); nothing was written"

@@ -45,7 +45,7 @@ def new(values_path: str | None, output: str | None, *, interactive: bool, force
     raw: dict[str, Any] = values_mod.read_file(values_path) if values_path else {}
     source = values_path or "answers"
     if output not in (None, "-") and not dry_run:
-        check_destination(output, force)
+        check_destination(output, force, values_path)  # before any question or rendering
     v = _complete(raw, source, interactive)
     for warning in values_mod.warnings(v):
         err.write(f"mcp-scaffold: warning: {source}: {warning}\n")
@@ -57,6 +57,7 @@ def new(values_path: str | None, output: str | None, *, interactive: bool, force
         write_listing(files, target, out)
         err.write(f"dry run: nothing written ({len(files)} files would go to {target})\n")
     else:
-        write_directory(files, target, force)
+        for note in write_directory(files, target, force, values_path):
+            err.write(f"mcp-scaffold: warning: {note}\n")
         err.write(f"wrote {len(files)} files to {target}; apply with: kubectl apply -k {target}\n")
     return 0

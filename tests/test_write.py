@@ -133,3 +133,67 @@ def test_provider_warnings_are_printed_but_do_not_stop(tmp_path: Path, cli: Any)
     r = cli("new", "--values", str(f), "--output", "-")
     assert r.code == 0
     assert "warning:" in r.err and "secrets.vault.objects[0].secretPath" in r.err and "/data/" in r.err
+
+
+def test_a_directory_that_changes_before_it_is_moved_aside_is_put_back(
+        tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Someone writes into the base after it was checked (under the lock) and before it is
+    # moved aside: what was moved is judged again, found changed, and put back.
+    out = tmp_path / "out"
+    assert cli("new", "--values", VALUES, "--output", str(out)).code == 0
+    before = _tree(out)
+    real_fsync_dir = write_mod._fsync_dir
+
+    def meanwhile(path: Path) -> None:
+        if not (out / "mine.txt").exists():
+            (out / "mine.txt").write_text("mine\n")
+        real_fsync_dir(path)
+
+    monkeypatch.setattr(write_mod, "_fsync_dir", meanwhile)
+    r = cli("new", "--values", str(EXAMPLES / "minimal.yaml"), "--output", str(out), "--force")
+    assert r.code == 2
+    assert "changed while the new base was being written" in r.err and "mine.txt" in r.err
+    assert _tree(out) == {**before, "mine.txt": b"mine\n"}
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_file_that_appears_in_the_old_base_at_the_last_moment_is_kept(
+        tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past every check, the old base is removed by known names only, never recursively: a file
+    # that slipped in is kept with its directory, and the user is told where.
+    out = tmp_path / "out"
+    assert cli("new", "--values", VALUES, "--output", str(out)).code == 0
+    real_remove = write_mod._remove_known
+
+    def slipped_in(directory: Path, names: list[str]) -> str | None:
+        if directory.name.startswith(".out.old."):
+            (directory / "late.txt").write_text("late\n")
+        return real_remove(directory, names)
+
+    monkeypatch.setattr(write_mod, "_remove_known", slipped_in)
+    r = cli("new", "--values", str(EXAMPLES / "minimal.yaml"), "--output", str(out), "--force")
+    assert r.code == 0, r.err
+    assert _tree(out) == _tree(EXAMPLES / "minimal")
+    kept = [p for p in tmp_path.iterdir() if p.name != "out"]
+    assert len(kept) == 1 and _tree(kept[0]) == {"late.txt": b"late\n"}
+    assert f"was kept at {kept[0]}" in r.err
+
+
+def test_a_signal_during_the_questions_keeps_its_exit_code(
+        cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The wizard turns any KeyboardInterrupt into Interrupted (exit 130); a SIGTERM under it
+    # still exits 143, as it does everywhere else.
+    import signal
+
+    from scaffold import pipeline
+    from scaffold.errors import Interrupted, Signalled
+
+    def asked(*args: Any, **kwargs: Any) -> int:
+        try:
+            raise Signalled(signal.SIGTERM)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+
+    monkeypatch.setattr(pipeline, "new", asked)
+    r = cli("new", "--output", "-")
+    assert r.code == 143 and r.err == "mcp-scaffold: interrupted (SIGTERM); nothing was written\n"
