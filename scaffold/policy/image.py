@@ -35,7 +35,9 @@ RULES = (NO_DIGEST, BAD_DIGEST, LATEST, PULL_POLICY)
 # (opencontainers/image-spec, descriptor.md "Registered algorithms") registers sha256 (which
 # every implementation must support) and sha512, each as lowercase hex of the full length;
 # both pin the content, so both are accepted. Other algorithms, uppercase or short hex are not.
-DIGEST_PATTERN = r"(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})"
+# Anchored with \Z: a digest always ends an image reference, and `$` would let a trailing
+# newline through wherever the pattern is used (values.IMAGE embeds it).
+DIGEST_PATTERN = r"(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})\Z"
 DIGEST_FORM = "sha256:<64 lowercase hex> or sha512:<128 lowercase hex>"
 
 
