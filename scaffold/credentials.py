@@ -48,6 +48,11 @@ _URI_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]*:(?P<pw>[^\s/@]+
 # RFC 6750 / RFC 7617 credentials; a token of lowercase letters only is prose ("Bearer
 # authentication"), not a credential.
 _BEARER = re.compile(r"\b(?:Bearer|Basic)\s+(?P<tok>(?![a-z]+\b)[A-Za-z0-9._~+/=-]{8,})")
+# An Authorization header line with any credential in it ("Authorization: token ghp_...").
+_AUTH_HEADER = re.compile(r"(?i:\b(?:proxy-)?authorization)\s*:\s*(?:[A-Za-z]+\s+)?"
+                          r"(?P<cred>(?![a-z]+\b)[A-Za-z0-9._~+/=-]{8,})")
+# Another header whose name marks a credential ("X-API-Key: abc123").
+_HEADER = re.compile(r"(?P<name>[A-Za-z][A-Za-z0-9-]*)\s*:\s*(?P<value>\S.*)", re.DOTALL)
 # key=value connection strings (libpq, ODBC, JDBC properties): password=... inside the value.
 _DSN_PASSWORD = re.compile(r"(?i)(?:^|[\s;&?])(?:password|passwd|pwd)\s*=\s*(?P<pw>[^\s;&]+)")
 _KNOWN_TOKENS = (
@@ -95,6 +100,9 @@ def value_reason(value: str) -> str | None:
     bearer = _BEARER.search(value)
     if bearer and not _ENV_REFERENCE.match(bearer["tok"]):
         return f"an Authorization credential ({bearer[0].split()[0]} ...)"
+    header = _AUTH_HEADER.search(value)
+    if header and not is_setting(header["cred"]):  # a token, not prose about the header
+        return "an Authorization header"
     dsn = _DSN_PASSWORD.search(value)
     if dsn and not is_setting(dsn["pw"]):
         return "a connection string with password=..."
@@ -160,6 +168,8 @@ def argument_reasons(args: Sequence[object]) -> list[tuple[int, str]]:
                     index = tokens[position + 1][0]
         elif why is None and assignment:
             why = _named(assignment["name"], assignment["value"], word)
+        elif why is None and (header := _HEADER.fullmatch(word)):
+            why = _named(header["name"], header["value"], word.split(":", 1)[0])
         if why and index not in found:
             found[index] = why
     return sorted(found.items())

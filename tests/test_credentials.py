@@ -144,6 +144,10 @@ def test_values_that_are_not_credentials(value: str) -> None:
     (["env", "GITHUB_TOKEN=abc123def456", "server"], 1),
     (["curl", "-H", "Authorization: Bearer abc123def456", "https://x"], 2),
     (["--password", "--port", "8000"], None),  # no value follows the option
+    (["curl", "-H", "Authorization: token ghp_x1234567", "https://x"], 2),
+    (["curl", "-H", "X-API-Key: abc123def456", "https://x"], 2),
+    (["curl", "-H", "Content-Type: application/json", "https://x:8443/p"], None),
+    (["--help-text", "see the Authorization: header docs"], None),
 ])
 def test_argument_forms(args: list[str], index: int | None) -> None:
     assert [i for i, _ in argument_reasons(args)] == ([] if index is None else [index])
