@@ -22,9 +22,11 @@ CREDENTIAL_WORDS = ["TOKEN", "PASSWORD", "PASSWD", "PWD", "PASS", "PAT", "SECRET
                     "APIKEY", "JWT", "BEARER", "CREDENTIALS", "PRIVATE_KEY", "PASSPHRASE"]
 POINTERS = ["FILE", "PATH", "DIR", "FILES", "URL", "URI", "ENDPOINT"]
 WORD = st.text(alphabet=string.ascii_uppercase, min_size=1, max_size=8)
-# High-entropy values: letters and digits with at least one of each, long enough to be a key.
+# High-entropy values: letters and digits with at least one of each, long enough to be a key;
+# starting with a letter (so never a number, a quantity or a path, and never read as the
+# next option after `--token`).
 SECRET = st.text(alphabet=string.ascii_letters + string.digits + "-_.", min_size=12, max_size=40) \
-    .filter(lambda s: any(c.isdigit() for c in s) and any(c.isalpha() for c in s))
+    .filter(lambda s: s[0].isalpha() and any(c.isdigit() for c in s))
 BOOLEANS = ["true", "false", "True", "FALSE", "yes", "no", "on", "off", "y", "n", "Y", "N"]
 SETTING = st.one_of(
     st.sampled_from([*BOOLEANS, "enabled", "disabled", "none", "auto", "debug", "passthrough"]),
