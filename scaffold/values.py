@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from . import netranges, providers
+from .credentials import credential_reason
 from .errors import InputError, Problem, ValuesError
 from .policy.image import DIGEST_PATTERN
-from .policy.secrets import credential_name
 from .yamlio import load_one
 
 Values = dict[str, Any]
@@ -369,8 +369,8 @@ def semantic_problems(v: Values) -> list[Problem]:
             add(f"env.{name}", "is set by the bundle (runtime dirs); choose another name")
         elif name in v["secrets"]["files"]:
             add(f"env.{name}", "is also a key of secrets.files; each env var is set once")
-        elif credential_name(name):  # the same rule `check` applies
-            add(f"env.{name}", "looks like a credential; a literal env value is stored in etcd:"
+        elif why := credential_reason(name, str(v["env"][name])):  # the detector `check` uses
+            add(f"env.{name}", f"holds {why}; a literal env value is stored in etcd:"
                 " put it in the secret store and list it under secrets.files")
 
     for which in ("requests", "limits"):

@@ -17,7 +17,8 @@ NO_DIGEST = Rule(
 )
 BAD_DIGEST = Rule(
     "MCP-IMG-002", P, "high", "Malformed image digest",
-    "Use a full digest: @sha256: followed by exactly 64 lowercase hex characters.",
+    "Use a full digest: @sha256: followed by exactly 64 lowercase hex characters (or "
+    "@sha512: and 128).",
 )
 LATEST = Rule(
     "MCP-IMG-003", P, "medium", "Image uses the latest tag",
@@ -30,9 +31,19 @@ PULL_POLICY = Rule(
 
 RULES = (NO_DIGEST, BAD_DIGEST, LATEST, PULL_POLICY)
 
-# The one digest rule, shared with `new` (values.check_image): sha256, 64 lowercase hex.
-DIGEST_PATTERN = r"sha256:[0-9a-f]{64}"
-_DIGEST = re.compile(rf"^{DIGEST_PATTERN}$")
+# The one digest rule, shared with `new` (values.check_image). The OCI image spec
+# (opencontainers/image-spec, descriptor.md "Registered algorithms") registers sha256 (which
+# every implementation must support) and sha512, each as lowercase hex of the full length;
+# both pin the content, so both are accepted. Other algorithms, uppercase or short hex are not.
+# Anchored with \Z: a digest always ends an image reference, and `$` would let a trailing
+# newline through wherever the pattern is used (values.IMAGE embeds it).
+DIGEST_PATTERN = r"(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})\Z"
+DIGEST_FORM = "sha256:<64 lowercase hex> or sha512:<128 lowercase hex>"
+
+
+def valid_digest(digest: str) -> bool:
+    """Whether ``digest`` is a whole, well-formed digest (no trailing newline or suffix)."""
+    return re.fullmatch(DIGEST_PATTERN, digest) is not None
 
 
 def split_image(image: str) -> tuple[str, str, str | None]:
@@ -57,9 +68,9 @@ def check(ctx: Context) -> Iterator[Hit]:
             if digest is None:
                 yield hit(NO_DIGEST, w.doc, f"{c.path}.image",
                           f"{where} image {image} is not pinned by digest")
-            elif not _DIGEST.match(digest):
+            elif not valid_digest(digest):
                 yield hit(BAD_DIGEST, w.doc, f"{c.path}.image",
-                          f"{where} image digest {digest!r} is not sha256:<64 hex>")
+                          f"{where} image digest {digest!r} is not {DIGEST_FORM}")
             if tag == "latest" or (not tag and digest is None):
                 yield hit(LATEST, w.doc, f"{c.path}.image",
                           f"{where} image {image} uses the latest tag"

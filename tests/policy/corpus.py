@@ -467,6 +467,197 @@ CASES: dict[str, tuple[str, str, Callable[[list[Doc]], None]]] = {
     "res-003": ("MCP-RES-003", "no readinessProbe", _drop(_ctr, "readinessProbe")),
     "res-004": ("MCP-RES-004", "no livenessProbe", _drop(_ctr, "livenessProbe")),
 }
+
+# ---- judged by meaning: RBAC subjects and resources, Secrets, digests (issue 9 §4) ----------
+# Kept as one block so parallel additions to CASES merge cleanly.
+
+def _sa(docs: list[Doc]) -> tuple[str, str]:
+    md = _get(docs, "ServiceAccount")["metadata"]
+    return md["namespace"], md["name"]
+
+
+def _bind_cluster_admin(kind: str, name: Callable[[str, str], str]) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        ns, sa = _sa(docs)
+        docs.append({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": f"{sa}-admin"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                        "name": "cluster-admin"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": kind,
+                          "name": name(ns, sa)}],
+        })
+    return mutate
+
+
+def _rolebinding_to(role: str) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _get(docs, "RoleBinding")["roleRef"] = {
+            "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role}
+    return mutate
+
+
+def _aggregated_role(docs: list[Doc]) -> None:
+    _, sa = _sa(docs)
+    docs.append({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": f"{sa}-aggregated"},
+        "aggregationRule": {"clusterRoleSelectors": [
+            {"matchLabels": {"rbac.authorization.k8s.io/aggregate-to-edit": "true"}}]},
+        "rules": [],
+    })
+    _rolebinding_to(f"{sa}-aggregated")(docs)
+
+
+def _non_resource_urls(docs: list[Doc]) -> None:
+    _, sa = _sa(docs)
+    docs.append({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": f"{sa}-api-reader"},
+        "rules": [{"nonResourceURLs": ["/api/*"], "verbs": ["get"]}],
+    })
+
+
+def _add_object(api: str, kind: str, spec: Doc) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        ns, sa = _sa(docs)
+        docs.append({"apiVersion": api, "kind": kind,
+                     "metadata": {"name": f"{sa}-db", "namespace": ns}, "spec": spec})
+    return mutate
+
+
+def _sa_token_secret(docs: list[Doc]) -> None:
+    ns, sa = _sa(docs)
+    docs.append({"apiVersion": "v1", "kind": "Secret",
+                 "metadata": {"name": f"{sa}-token", "namespace": ns,
+                              "annotations": {"kubernetes.io/service-account.name": sa}},
+                 "type": "kubernetes.io/service-account-token"})
+
+
+def _node_publish_secret(docs: list[Doc]) -> None:
+    csi = next(v for v in _pod(docs)["volumes"] if v["name"] == "secrets")["csi"]
+    csi["nodePublishSecretRef"] = {"name": "secrets-store-creds"}
+
+
+def _add_env(name: str, value: str) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _ctr(docs)["env"].append({"name": name, "value": value})
+    return mutate
+
+
+def _args(*args: str) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _ctr(docs)["args"] = list(args)
+    return mutate
+
+
+def _configmap_value(key: str, value: str) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _get(docs, "ConfigMap")["data"][key] = value
+    return mutate
+
+
+MEANING_CASES: dict[str, tuple[str, str, Callable[[list[Doc]], None]]] = {
+    "rbac-004-group-sa-namespace": (
+        "MCP-RBAC-004", "cluster-admin bound to Group system:serviceaccounts:<ns>",
+        _bind_cluster_admin("Group", lambda ns, _: f"system:serviceaccounts:{ns}")),
+    "rbac-004-group-all-sas": (
+        "MCP-RBAC-004", "cluster-admin bound to Group system:serviceaccounts",
+        _bind_cluster_admin("Group", lambda _, __: "system:serviceaccounts")),
+    "rbac-004-user-sa": (
+        "MCP-RBAC-004", "cluster-admin bound to User system:serviceaccount:<ns>:<name>",
+        _bind_cluster_admin("User", lambda ns, sa: f"system:serviceaccount:{ns}:{sa}")),
+    "rbac-004-authenticated": (
+        "MCP-RBAC-004", "cluster-admin bound to Group system:authenticated",
+        _bind_cluster_admin("Group", lambda _, __: "system:authenticated")),
+    "rbac-004-unauthenticated": (
+        "MCP-RBAC-004", "cluster-admin bound to Group system:unauthenticated",
+        _bind_cluster_admin("Group", lambda _, __: "system:unauthenticated")),
+    "rbac-004-aggregated": (
+        "MCP-RBAC-004", "RoleBinding to an aggregated ClusterRole", _aggregated_role),
+    "rbac-006-builtin-edit": (
+        "MCP-RBAC-006", "RoleBinding to the built-in ClusterRole edit (not in the input)",
+        _rolebinding_to("edit")),
+    "rbac-006-any-resource": (
+        "MCP-RBAC-006", "Role get on resources ['*'] (secrets included)",
+        _add_role_rule({"apiGroups": [""], "resources": ["*"], "resourceNames": ["db"],
+                        "verbs": ["get"]})),
+    "rbac-005-non-resource-urls": (
+        "MCP-RBAC-005", "ClusterRole get on nonResourceURLs /api/*", _non_resource_urls),
+    "rbac-007-pods-proxy": ("MCP-RBAC-007", "Role get on pods/proxy", _add_role_rule(
+        {"apiGroups": [""], "resources": ["pods/proxy"], "resourceNames": ["db"],
+         "verbs": ["get"]})),
+    "rbac-007-services-proxy": ("MCP-RBAC-007", "Role get on services/proxy", _add_role_rule(
+        {"apiGroups": [""], "resources": ["services/proxy"], "resourceNames": ["db"],
+         "verbs": ["get"]})),
+    "rbac-007-nodes-proxy": ("MCP-RBAC-007", "Role get on nodes/proxy", _add_role_rule(
+        {"apiGroups": [""], "resources": ["nodes/proxy"], "resourceNames": ["node-1"],
+         "verbs": ["get"]})),
+    "rbac-007-any-proxy": ("MCP-RBAC-007", "Role get on */proxy", _add_role_rule(
+        {"apiGroups": [""], "resources": ["*/proxy"], "resourceNames": ["db"],
+         "verbs": ["get"]})),
+    "rbac-007-ephemeral-containers": (
+        "MCP-RBAC-007", "Role patch on pods/ephemeralcontainers", _add_role_rule(
+            {"apiGroups": [""], "resources": ["pods/ephemeralcontainers"],
+             "resourceNames": ["db"], "verbs": ["patch"]})),
+    "rbac-007-attach": ("MCP-RBAC-007", "Role create on pods/attach", _add_role_rule(
+        {"apiGroups": [""], "resources": ["pods/attach"], "resourceNames": ["db"],
+         "verbs": ["create"]})),
+    "rbac-007-portforward": ("MCP-RBAC-007", "Role create on pods/portforward", _add_role_rule(
+        {"apiGroups": [""], "resources": ["pods/portforward"], "resourceNames": ["db"],
+         "verbs": ["create"]})),
+    "rbac-011": ("MCP-RBAC-011", "Role create on serviceaccounts/token", _add_role_rule(
+        {"apiGroups": [""], "resources": ["serviceaccounts/token"], "resourceNames": ["db"],
+         "verbs": ["create"]})),
+    "sec-006": ("MCP-SEC-006", "a kubernetes.io/service-account-token Secret", _sa_token_secret),
+    "sec-007-external-secret": (
+        "MCP-SEC-007", "an ExternalSecret (external-secrets.io)",
+        _add_object("external-secrets.io/v1", "ExternalSecret", {
+            "secretStoreRef": {"name": "aws", "kind": "SecretStore"},
+            "target": {"name": "db"},
+            "data": [{"secretKey": "password", "remoteRef": {"key": "prod/mcp/db"}}]})),
+    "sec-007-sealed-secret": (
+        "MCP-SEC-007", "a SealedSecret (bitnami.com)",
+        _add_object("bitnami.com/v1alpha1", "SealedSecret",
+                    {"encryptedData": {"password": "AgBy3i4OJSWK+PiTySYZZA=="}})),
+    "sec-007-vault-static-secret": (
+        "MCP-SEC-007", "a VaultStaticSecret (secrets.hashicorp.com)",
+        _add_object("secrets.hashicorp.com/v1beta1", "VaultStaticSecret", {
+            "mount": "kv", "type": "kv-v2", "path": "mcp/db",
+            "destination": {"name": "db", "create": True}})),
+    "sec-008": ("MCP-SEC-008", "CSI volume with nodePublishSecretRef", _node_publish_secret),
+    "sec-003-uri-password": (
+        "MCP-SEC-003", "env DATABASE_URL postgres://u:p@h/db (password in the userinfo)",
+        _add_env("DATABASE_URL", "postgres://app:hunter2@db.example.com/app")),
+    "sec-003-pat": ("MCP-SEC-003", "env GITHUB_PAT with a literal",
+                    _add_env("GITHUB_PAT", "v1.0123456789abcdef")),
+    "sec-003-pass": ("MCP-SEC-003", "env SMTP_PASS with a literal",
+                     _add_env("SMTP_PASS", "correct-horse")),
+    "sec-003-pwd": ("MCP-SEC-003", "env MYSQL_PWD with a literal",
+                    _add_env("MYSQL_PWD", "correct-horse")),
+    "sec-005-uri-password": (
+        "MCP-SEC-005", "ConfigMap value redis://:p@h:6379 (password in the userinfo)",
+        _configmap_value("CACHE", "redis://:hunter2@cache.example.com:6379/0")),
+    "sec-009-token-option": ("MCP-SEC-009", "args --token=<literal>",
+                             _args("--token=s3cr3t-value-123")),
+    "sec-009-option-two-args": ("MCP-SEC-009", "args --password <literal> as two items",
+                                _args("--password", "correct-horse")),
+    "sec-009-bearer": ("MCP-SEC-009", "args -H 'Authorization: Bearer <token>'",
+                       _args("-H", "Authorization: Bearer 0a1b2c3d4e5f6a7b8c9d")),
+    "sec-009-env-assignment": ("MCP-SEC-009", "args -e API_TOKEN=<literal>",
+                               _args("-e", "API_TOKEN=s3cr3t-value-123")),
+    "img-002-trailing-newline": (
+        "MCP-IMG-002", "digest followed by a newline",
+        _image(f"registry.example.com/org/mcp-server:1.2.3@{DIGEST}\n")),
+    "img-002-uppercase": (
+        "MCP-IMG-002", "digest in uppercase hex",
+        _image("registry.example.com/org/mcp-server:1.2.3@sha256:" + "A" * 64)),
+    "img-002-sha512-short": (
+        "MCP-IMG-002", "sha512 digest of 64 hex (too short)",
+        _image("registry.example.com/org/mcp-server:1.2.3@sha512:" + "a" * 64)),
+}
+CASES.update(MEANING_CASES)
 HARDENED = "hardened"
 
 
