@@ -417,13 +417,13 @@ def check_mount_path(text: str) -> str | None:
     # as '/'.
     normal = "/" + posixpath.normpath(text).lstrip("/")
     shown = "" if normal == text else f" ({text} is {normal})"
+    if normal in _MOUNT_RESERVED_DIRS:
+        return (f"{normal} is a system directory that the mount would hide{shown}; use a"
+                " directory of its own such as /mnt/secrets")
     for tree in _MOUNT_RESERVED_TREES:
         if normal == tree or normal.startswith(tree + "/") or tree.startswith(normal.rstrip("/") + "/"):
             return (f"{normal} overlaps {tree}, which the bundle, the kubelet or the kernel"
                     f" mounts{shown}; use a directory of its own such as /mnt/secrets")
-    if normal in _MOUNT_RESERVED_DIRS:
-        return (f"{normal} is a system directory that the mount would hide{shown}; use a"
-                " directory of its own such as /mnt/secrets")
     if normal != text:
         return f"write it in its normal form: {normal}"
     return None
