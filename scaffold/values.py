@@ -193,6 +193,8 @@ def _key_path(parts: Any) -> str:
 
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
+    # json.dumps escapes C0 controls only; C1 and U+2028/9 would break the line too.
+    text = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
