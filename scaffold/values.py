@@ -391,10 +391,11 @@ def _egress_set_problems(rules: Any) -> list[Problem]:
         if any(n == internet for _, n in family):
             continue
         if family and netranges.covers([n for _, n in family], internet):
-            listed = ", ".join(f"externalEgress[{i}]" for i, _ in family)
-            out.append(Problem("externalEgress", f"{listed} together cover every IPv"
-                               f"{internet.version} address: write one rule {internet} (the"
-                               " internet; private and metadata ranges excepted)"))
+            others = ", ".join(f"externalEgress[{i}].cidr" for i, _ in family[:-1])
+            out.append(Problem(f"externalEgress[{family[-1][0]}].cidr",
+                               f"with {others} covers every IPv{internet.version} address:"
+                               f" write one rule {internet} (the internet; private and metadata"
+                               " ranges excepted)"))
     return out
 
 
@@ -776,8 +777,8 @@ def field_problems(data: Any, skip: set[str] | frozenset[str] = frozenset()) -> 
             message = rule(value)
             if message:
                 out.append(Problem(key, message))
-    if isinstance(data, dict) and "externalEgress" not in skip:
-        out += _egress_set_problems(data.get("externalEgress"))
+    if isinstance(data, dict):
+        out += [p for p in _egress_set_problems(data.get("externalEgress")) if p.key not in skip]
     return out
 
 

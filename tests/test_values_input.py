@@ -206,3 +206,55 @@ def test_examples_warn_about_nothing_unused(example: str, tmp_path: Path, cli: A
     r = cli("new", "--values", str(_write(tmp_path, data)), "--output", "-", "--no-input")
     assert r.code == 0, r.err
     assert "changes nothing" not in r.err
+
+
+# --- the schema's patterns match whole strings -------------------------------------------------
+
+
+def _patterns(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+        return own + [p for v in node.values() for p in _patterns(v)]
+    if isinstance(node, list):
+        return [p for v in node for p in _patterns(v)]
+    return []
+
+
+def test_schema_pattern_does_not_accept_a_trailing_newline() -> None:
+    # Below the control-character rule: the schema's own reading of `$` (ECMA-262: end of text).
+    from scaffold import values
+
+    problems = values.schema_problems({"name": "x\n", "namespace": "mcp\n", "image": "a",
+                                       "ingress": {"namespace": "ingress-nginx\n"}})
+    assert {p.key for p in problems} == {"name", "namespace", "ingress.namespace"}
+
+
+def test_every_schema_pattern_with_an_end_anchor_refuses_a_final_newline() -> None:
+    import re
+
+    from scaffold import values
+
+    samples = {"x", "a1", "us-east-1", "1.33", "128Mi", "/healthz", "secret/data/x", "vault",
+               "kv-mcp-prod-01", "db-password", "00000000-0000-0000-0000-000000000000",
+               "0" * 32, "https://vault.vault.svc:8200", "acme-prod", "oauth/client-secret",
+               "arn:aws:iam::111122223333:role/x", "sa-name@acme-prod.iam.gserviceaccount.com",
+               "projects/acme-prod/secrets/x/versions/latest", "/mnt/secrets"}
+    checked = 0
+    for pattern in _patterns(values.schema()):
+        for sample in samples:
+            if re.search(pattern, sample):  # a value Python's `$` and ECMA's agree on
+                checked += 1
+                validator = values._validator_class()({"type": "string", "pattern": pattern})
+                assert validator.is_valid(sample)
+                assert not validator.is_valid(sample + "\n"), pattern
+    assert checked >= 20
+
+
+def test_the_wizard_refuses_a_control_character_in_an_answer() -> None:
+    from scaffold import values
+
+    assert "line break" in (values.check_answer("name", "x\n") or "")
+    assert "U+2028" in (values.check_answer("secrets.mountPath", "/mnt\u2028") or "")
+    assert values.check_answer("secrets.mountPath", "//tmp")
+    assert values.check_answer("apiServer.cidrs[]", "10.0.0.0/24")
+    assert values.check_answer("apiServer.cidrs[]", "10.0.0.1/32") is None
