@@ -432,20 +432,6 @@ def check_mount_path(text: str) -> str | None:
     return None
 
 
-def check_file_name(text: str) -> str | None:
-    """None if text may name a file the CSI driver writes into the mount. The driver's atomic
-    writer refuses '..' segments and names starting with '..' (its own ..data links live
-    there): kubernetes-sigs/secrets-store-csi-driver pkg/util/fileutil/atomic_writer.go."""
-    if text.startswith("/"):
-        return "must be relative to the mount (no leading '/')"
-    for part in text.split("/"):
-        if part in ("", ".", ".."):
-            return f"{_show(text)} must not have empty, '.' or '..' segments"
-    if text.startswith(".."):
-        return f"{_show(text)} must not start with '..' (the CSI driver keeps its own ..data files there)"
-    return None
-
-
 def check_control(text: str, free_text: bool = False) -> str | None:
     """None if text holds no control character (free text may hold tab and line breaks)."""
     bad = (_FREE_TEXT_CONTROL if free_text else _CONTROL).search(text)
@@ -745,7 +731,6 @@ FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "resources.requests.ephemeral-storage": check_byte_quantity,
     "resources.limits.ephemeral-storage": check_byte_quantity,
     "secrets.mountPath": check_mount_path,
-    "secrets.gcp.secrets[].path": check_file_name,
 }
 
 

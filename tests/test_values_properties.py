@@ -55,6 +55,7 @@ FIELDS: list[tuple[str, tuple[Any, ...], str]] = [
      "secrets.aws.objects[0].jmesPath[0].objectAlias"),
     ("azure-mcp", ("secrets", "azure", "keyvaultName"), "secrets.azure.keyvaultName"),
     ("azure-mcp", ("secrets", "azure", "clientID"), "secrets.azure.clientID"),
+    ("azure-mcp", ("secrets", "azure", "tenantID"), "secrets.azure.tenantID"),
     ("azure-mcp", ("secrets", "azure", "objects", 1, "objectName"),
      "secrets.azure.objects[1].objectName"),
     ("azure-mcp", ("secrets", "azure", "objects", 1, "objectAlias"),
