@@ -58,9 +58,10 @@ _FREE_TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Top-level keys whose list items or mapping values are free text.
 _FREE_TEXT = ("env", "command", "args")
 # Mount paths the secrets volume must neither be, sit under, nor sit above: the dirs the
-# bundle mounts itself (/tmp, HOME of node/python runtimes, the API token), kernel and device
-# trees, and the files the kubelet bind-mounts into every container. /run is /var/run in most
-# images (a symlink), so its secrets dir is the token dir too.
+# bundle mounts itself (/tmp, render.py's HOME for node/python runtimes, the API token under
+# /var/run/secrets, where the EKS and Azure workload-identity webhooks also put their tokens),
+# kernel and device trees, and the files the kubelet bind-mounts into every container. /run
+# is /var/run in most images (a symlink), so its secrets dir is the token dir too.
 _MOUNT_RESERVED_TREES = ("/tmp", "/home/mcp", "/var/run/secrets", "/run/secrets", "/proc",
                          "/sys", "/dev", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf")
 # System dirs a mount would hide (the image's programs, libraries and configuration); a
