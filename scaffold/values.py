@@ -8,6 +8,7 @@ import difflib
 import functools
 import ipaddress
 import json
+import posixpath
 import re
 from collections.abc import Callable, Iterator
 from importlib import resources
@@ -22,18 +23,19 @@ from .yamlio import load_one
 
 Values = dict[str, Any]
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Every pattern here is used with fullmatch: Python's `$` also matches before a final "\n".
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Image references as the distribution grammar defines them, with a mandatory sha256 digest.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _HOST = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _DOMAIN = rf"(?:{_HOST}(?:\.{_HOST})*(?::[0-9]+)?/)?"
 IMAGE = re.compile(
-    rf"^(?P<repo>{_DOMAIN}{_COMPONENT}(?:/{_COMPONENT})*)"
+    rf"(?P<repo>{_DOMAIN}{_COMPONENT}(?:/{_COMPONENT})*)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
-    rf"@(?P<digest>{DIGEST_PATTERN})$"
+    rf"@(?P<digest>{DIGEST_PATTERN})"
 )
 # Env vars the bundle sets itself (runtime dirs); a user value would silently override them.
 RESERVED_ENV = {"HOME", "TMPDIR", "XDG_CACHE_HOME", "NPM_CONFIG_CACHE", "UV_CACHE_DIR",
@@ -42,9 +44,30 @@ RESERVED_ENV = {"HOME", "TMPDIR", "XDG_CACHE_HOME", "NPM_CONFIG_CACHE", "UV_CACH
 GENERATED_LABELS = {"app.kubernetes.io/name", "app.kubernetes.io/instance",
                     "app.kubernetes.io/version", "app.kubernetes.io/component",
                     "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"}
-_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
+_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?")
 _SUFFIX = {None: 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
            "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+# Never in a name, path, address or identifier: C0 and C1 controls, DEL, and the Unicode line
+# and paragraph separators (YAML and terminals break lines at them, so a reviewer does not see
+# what the manifest holds). NEL (U+0085) is a C1 control.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Free text (env values, command, args) may span lines (a script, a PEM block): tab, LF, CR
+# and U+2028/9 are text there. NUL never (exec(2) takes C strings: it cuts the value short),
+# nor the other controls (invisible when the manifest is reviewed; terminal escapes).
+_FREE_TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Top-level keys whose list items or mapping values are free text.
+_FREE_TEXT = ("env", "command", "args")
+# Mount paths the secrets volume must neither be, sit under, nor sit above: the dirs the
+# bundle mounts itself (/tmp, render.py's HOME for node/python runtimes, the API token under
+# /var/run/secrets, where the EKS and Azure workload-identity webhooks also put their tokens),
+# kernel and device trees, and the files the kubelet bind-mounts into every container. /run
+# is /var/run in most images (a symlink), so its secrets dir is the token dir too.
+_MOUNT_RESERVED_TREES = ("/tmp", "/home/mcp", "/var/run/secrets", "/run/secrets", "/proc",
+                         "/sys", "/dev", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf")
+# System dirs a mount would hide (the image's programs, libraries and configuration); a
+# directory of its own below them (/etc/mcp) is fine.
+_MOUNT_RESERVED_DIRS = ("/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/var", "/run",
+                        "/home", "/root", "/boot", "/opt")
 
 
 @functools.cache
@@ -60,11 +83,49 @@ def schema_text() -> str:
     return resources.files("scaffold").joinpath("values.schema.json").read_text("utf-8")
 
 
+def _ecma_pattern(pattern: str) -> str:
+    """A schema pattern with `$` read as ECMA-262 reads it (the dialect JSON Schema prescribes,
+    and editors use): the end of the text. Python's `$` also matches before a final newline,
+    so "name\\n" would pass `^[a-z]+$` under re.search (which jsonschema's `pattern` uses)."""
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            char = r"\Z"
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
 @functools.cache
-def _validator() -> Any:
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(_ecma_pattern(pattern))
+
+
+@functools.cache
+def _validator_class() -> Any:
     import jsonschema  # deferred: only values checking pays for it
 
-    return jsonschema.Draft202012Validator(schema())
+    def pattern(validator: Any, patrn: str, instance: Any, _schema: Any) -> Iterator[Any]:
+        if validator.is_type(instance, "string") and not _compiled(patrn).search(instance):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {patrn!r}")
+
+    return jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": pattern})  # type: ignore[no-untyped-call]
+
+
+@functools.cache
+def _validator() -> Any:
+    return _validator_class()(schema())
 
 
 @functools.cache
@@ -73,7 +134,7 @@ def supported_versions() -> tuple[str, ...]:
     base = resources.files("kubernetes_validate").joinpath("kubernetes-json-schema")
     found = set()
     for entry in base.iterdir():
-        m = re.match(r"^v(\d+)\.(\d+)\.\d+-local-strict$", entry.name)
+        m = re.fullmatch(r"v(\d+)\.(\d+)\.\d+-local-strict", entry.name)
         if m:
             found.add((int(m[1]), int(m[2])))
     return tuple(f"{a}.{b}" for a, b in sorted(found))
@@ -114,15 +175,27 @@ def _type_name(value: Any) -> str:
             dict: "mapping", type(None): "null"}.get(type(value), type(value).__name__)
 
 
+def _segment(part: Any) -> str:
+    # A key holding a line break or control character is shown quoted, so every problem
+    # stays on one line.
+    text = str(part)
+    return json.dumps(text) if _CONTROL.search(text) else text
+
+
 def _key_path(parts: Any) -> str:
     out = ""
     for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{_segment(part)}" if out else _segment(part)
     return out
 
 
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
+    # json.dumps escapes C0 controls only; C1 and U+2028/9 would break the line too.
+    text = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -134,14 +207,15 @@ def _schema_problems(err: Any) -> Iterator[Problem]:
     if kind == "required":
         for name in err.validator_value:
             if isinstance(err.instance, dict) and name not in err.instance:
-                yield Problem(f"{key}.{name}" if key else name, "is required")
+                yield Problem(f"{key}.{_segment(name)}" if key else _segment(name), "is required")
         return
     if kind == "additionalProperties":
         known = sorted(sub.get("properties", {}))
         for extra in sorted(k for k in err.instance if k not in known):
             close = difflib.get_close_matches(str(extra), known, n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(known)}"
-            yield Problem(f"{key}.{extra}" if key else str(extra), f"unknown key{hint}")
+            yield Problem(f"{key}.{_segment(extra)}" if key else _segment(extra),
+                          f"unknown key{hint}")
         return
     got = f"got {_show(err.instance)}"
     if kind == "type":
@@ -222,7 +296,7 @@ def check_image(image: str) -> str | None:
     """None if image is pinned by a full sha256 digest, else what is allowed."""
     if "@" not in image:
         return "must be pinned by digest: repo[:tag]@sha256:<64 lowercase hex> (a tag can be moved)"
-    m = IMAGE.match(image)
+    m = IMAGE.fullmatch(image)
     if not m:
         digest = image.rsplit("@", 1)[1]
         if not re.fullmatch(DIGEST_PATTERN, digest):
@@ -235,7 +309,7 @@ def check_image(image: str) -> str | None:
 
 def image_tag(image: str) -> str | None:
     """The tag part of a valid image reference, if any."""
-    m = IMAGE.match(image)
+    m = IMAGE.fullmatch(image)
     return m["tag"] if m else None
 
 
@@ -271,6 +345,134 @@ def check_cidr(text: str) -> str | None:
     return None
 
 
+def check_api_cidr(text: str) -> str | None:
+    """None if text is one API server address as a host route (/32 or /128)."""
+    message = check_cidr(text)
+    if message:
+        return message
+    net = ipaddress.ip_network(text)
+    if net.prefixlen != net.max_prefixlen:
+        host = "/32" if net.version == 4 else "/128"
+        return (f"{net} is a range, not an API server: list each API server address as a host"
+                f" route (<address>{host}); find them with: kubectl get endpoints kubernetes"
+                " -n default")
+    return None
+
+
+def check_egress_cidr(text: str) -> str | None:
+    """None if text may be an externalEgress destination: outside the metadata ranges and not
+    inside a private range. A CIDR that holds a whole private range (0.0.0.0/0, 8.0.0.0/6)
+    is an internet rule: the bundle excepts the private and metadata ranges from it."""
+    message = check_cidr(text)
+    if message:
+        return message
+    net = ipaddress.ip_network(text)
+    for private in netranges.PRIVATE:
+        if net.version == private.version and net.subnet_of(private):  # type: ignore[arg-type]
+            return (f"{net} is inside the private range {private} (pods, nodes, services,"
+                    " loopback): externalEgress reaches addresses outside the cluster network;"
+                    " allow in-cluster services with downstream")
+    return None
+
+
+def _egress_set_problems(rules: Any) -> list[Problem]:
+    """The externalEgress CIDRs judged as one set: pieces that together make the whole
+    internet of a family (two /1 blocks) are refused, so the internet is always written as
+    0.0.0.0/0 or ::/0 and rendered as one rule whose excepts are plain to read."""
+    if not isinstance(rules, list):
+        return []
+    nets: list[tuple[int, netranges.Net]] = []
+    for i, rule in enumerate(rules):
+        cidr = rule.get("cidr") if isinstance(rule, dict) else None
+        if isinstance(cidr, str) and not _CONTROL.search(cidr) and not check_egress_cidr(cidr):
+            nets.append((i, ipaddress.ip_network(cidr)))
+    out: list[Problem] = []
+    for internet in netranges.INTERNET:
+        family = [(i, n) for i, n in nets if n.version == internet.version]
+        if any(n == internet for _, n in family):
+            continue
+        if family and netranges.covers([n for _, n in family], internet):
+            others = ", ".join(f"externalEgress[{i}].cidr" for i, _ in family[:-1])
+            out.append(Problem(f"externalEgress[{family[-1][0]}].cidr",
+                               f"with {others} covers every IPv{internet.version} address:"
+                               f" write one rule {internet} (the internet; private and metadata"
+                               " ranges excepted)"))
+    return out
+
+
+def check_byte_quantity(text: str) -> str | None:
+    """None if text is a quantity of bytes (memory, ephemeral storage, an emptyDir size)."""
+    m = _QUANTITY.fullmatch(text)
+    if m and m[2] == "m":
+        return (f"{text} is in milli-units: {quantity(text):g} bytes; write"
+                f" {m[1]}Mi (mebibytes) or {m[1]}M (megabytes)")
+    return None
+
+
+def check_mount_path(text: str) -> str | None:
+    """None if text is a directory of its own for a volume: absolute, without '.' or '..'
+    segments, written in its normal form, and clear of the paths the bundle, the kubelet and
+    the image need (judged after normalising, so //tmp and /var//run/secrets count)."""
+    if not text.startswith("/"):
+        return "must be an absolute path such as /mnt/secrets"
+    if ".." in text.split("/"):
+        return "must not have '..' segments"
+    # posixpath.normpath keeps a leading '//' (POSIX leaves its meaning open); Linux reads it
+    # as '/'.
+    normal = "/" + posixpath.normpath(text).lstrip("/")
+    shown = "" if normal == text else f" ({text} is {normal})"
+    if normal in _MOUNT_RESERVED_DIRS:
+        return (f"{normal} is a system directory that the mount would hide{shown}; use a"
+                " directory of its own such as /mnt/secrets")
+    for tree in _MOUNT_RESERVED_TREES:
+        if normal == tree or normal.startswith(tree + "/") or tree.startswith(normal.rstrip("/") + "/"):
+            return (f"{normal} overlaps {tree}, which the bundle, the kubelet or the kernel"
+                    f" mounts{shown}; use a directory of its own such as /mnt/secrets")
+    if normal != text:
+        return f"write it in its normal form: {normal}"
+    return None
+
+
+def check_control(text: str, free_text: bool = False) -> str | None:
+    """None if text holds no control character (free text may hold tab and line breaks)."""
+    bad = (_FREE_TEXT_CONTROL if free_text else _CONTROL).search(text)
+    if not bad:
+        return None
+    code = f"U+{ord(bad.group()):04X}"
+    if free_text:
+        return (f"contains the control character {code}; free text may hold tabs and line"
+                " breaks, not NUL or other control characters")
+    if bad.start() == len(text) - 1 and text.endswith("\n"):
+        return ("ends with a line break (a YAML '|' block keeps it: write '|-' or a plain"
+                " scalar); names, paths and identifiers hold no control characters")
+    return (f"contains the control character {code}; names, paths and identifiers hold no"
+            " control characters (line breaks, tabs, NUL, U+2028/U+2029)")
+
+
+def _control_problems(data: Any) -> list[Problem]:
+    """Every string (and mapping key) holding a control character, at its key."""
+    out: list[Problem] = []
+
+    def walk(node: Any, parts: list[Any], free: bool) -> None:
+        child_free = free or (len(parts) == 1 and parts[0] in _FREE_TEXT)
+        if isinstance(node, dict):
+            for k, sub in node.items():
+                message = check_control(k) if isinstance(k, str) else None
+                if message:
+                    out.append(Problem(_key_path([*parts, k]), f"the key {message}"))
+                walk(sub, [*parts, k], child_free)
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, [*parts, i], child_free)
+        elif isinstance(node, str):
+            message = check_control(node, free)
+            if message:
+                out.append(Problem(_key_path(parts), message))
+
+    walk(data, [], False)
+    return out
+
+
 def egress_excepts(cidr: str) -> list[str]:
     """The ranges an ipBlock for cidr must except so it never reaches metadata or, for the
     whole internet, private networks."""
@@ -282,9 +484,9 @@ def check_label_key(key: str) -> str | None:
     prefix, _, name = key.rpartition("/")
     if "/" in prefix:
         return f"label key {_show(key)} has more than one '/'"
-    if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
+    if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.fullmatch(prefix)):
         return f"label key prefix {_show(prefix)} must be a DNS subdomain of at most 253 characters"
-    if not name or len(name) > 63 or not LABEL_NAME.match(name):
+    if not name or len(name) > 63 or not LABEL_NAME.fullmatch(name):
         return (f"label key {_show(key)}: the name must be 1-63 letters, digits, '-', '_' or '.',"
                 " starting and ending with a letter or digit")
     return None
@@ -292,7 +494,7 @@ def check_label_key(key: str) -> str | None:
 
 def check_label_value(value: str) -> str | None:
     """None if value is a valid Kubernetes label value."""
-    if value and (len(value) > 63 or not LABEL_NAME.match(value)):
+    if value and (len(value) > 63 or not LABEL_NAME.fullmatch(value)):
         return (f"label value {_show(value)} must be at most 63 letters, digits, '-', '_' or '.',"
                 " starting and ending with a letter or digit")
     return None
@@ -300,7 +502,7 @@ def check_label_value(value: str) -> str | None:
 
 def quantity(text: str) -> float:
     """A Kubernetes quantity as a number (cores or bytes)."""
-    m = _QUANTITY.match(text)
+    m = _QUANTITY.fullmatch(text)
     if not m:
         raise ValueError(text)
     return float(m[1]) * _SUFFIX[m[2]]
@@ -329,9 +531,7 @@ def semantic_problems(v: Values) -> list[Problem]:
         if msg:
             out.append(Problem(key, msg))
 
-    add("image", check_image(v["image"]))
-    add("namespace", check_namespace(v["namespace"]))
-    add("kubernetesVersion", check_kubernetes_version(v["kubernetesVersion"]))
+    out.extend(field_problems(v))
     for key in ("labels", "ingress.podLabels", "dns.podLabels"):
         section, _, sub = key.partition(".")
         labels = v[section][sub] if sub else v[section]
@@ -346,10 +546,6 @@ def semantic_problems(v: Values) -> list[Problem]:
         if n in names[:i]:
             add(f"downstream[{i}].name", f"{n!r} is used twice; each rule needs its own name")
 
-    for i, cidr in enumerate(v["apiServer"]["cidrs"]):
-        add(f"apiServer.cidrs[{i}]", check_cidr(cidr))
-    for i, rule in enumerate(v["externalEgress"]):
-        add(f"externalEgress[{i}].cidr", check_cidr(rule["cidr"]))
     cidrs = [r["cidr"] for r in v["externalEgress"]]
     for i, c in enumerate(cidrs):
         if c in cidrs[:i]:
@@ -362,7 +558,7 @@ def semantic_problems(v: Values) -> list[Problem]:
             " API server egress to allow; remove it or list the ConfigMaps")
 
     for name in v["env"]:
-        if not ENV_NAME.match(name):
+        if not ENV_NAME.fullmatch(name):
             add(f"env.{name}",
                 "must be a valid env var name: letters, digits and '_', not starting with a digit")
         elif name in RESERVED_ENV:
@@ -415,18 +611,23 @@ def _secrets_problems(v: Values) -> list[Problem]:
     if not files:
         out.append(Problem("secrets.files", "must map at least one *_FILE env var to a file, or the"
                            " server has no way to find its secrets"))
-    mount = s["mountPath"]
-    if mount in ("/", "/tmp", "/home/mcp") or mount.startswith(("/var/run/secrets", "/tmp/")) \
-            or "/../" in mount + "/" or "/./" in mount + "/":
-        out.append(Problem("secrets.mountPath", "must be its own directory, not /, /tmp, a path"
-                           " with '.' or '..', or the service-account token path"))
     module = providers.get(provider)
     out.extend(module.problems(s[provider], v))
+    if provider == "aws":
+        for i, obj in enumerate(s["aws"]["objects"]):
+            # The provider's default pathTranslation turns '/' into '_' (aws.py refuses the
+            # '.' and '..' names this makes; here the names the CSI driver's writer refuses).
+            name = obj["objectName"].replace("/", "_")
+            if "objectAlias" not in obj and name.startswith("..") and ".." not in name.split("_"):
+                out.append(Problem(f"secrets.aws.objects[{i}].objectName",
+                                   f"becomes the file {name!r}, which starts with '..' (the CSI"
+                                   " driver keeps its own ..data files there); give it an"
+                                   " objectAlias"))
     produced = module.produced_files(s[provider])
     seen: dict[str, str] = {}
     for env, name in files.items():
         key = f"secrets.files.{env}"
-        if not ENV_NAME.match(env) or not env.endswith("_FILE"):
+        if not ENV_NAME.fullmatch(env) or not env.endswith("_FILE"):
             out.append(Problem(key, "env var name must be letters, digits and '_' and end in _FILE"))
         if name in seen:
             out.append(Problem(key, f"file {name!r} is already given to {seen[name]}"))
@@ -444,16 +645,13 @@ def validate(data: Any, source: str = "") -> Values:
     Raises ValuesError listing every problem, one per key."""
     if not isinstance(data, dict):
         raise ValuesError([Problem("", f"must be a mapping of keys, not a {_type_name(data)}")], source)
-    problems = schema_problems(data)
+    problems = _control_problems(data)
+    # A control character also breaks the key's pattern: say it once, the clearer way.
+    bad = {p.key for p in problems}
+    problems += [p for p in schema_problems(data) if p.key not in bad]
     if problems:
         # Still report the field rules that can be judged, so one run lists every problem.
-        bad = {p.key for p in problems}
-        for key, rule in FIELD_CHECKS.items():
-            value = data.get(key)
-            if key not in bad and isinstance(value, str):
-                message = rule(value)
-                if message:
-                    problems.append(Problem(key, message))
+        problems += field_problems(data, {p.key for p in problems})
         raise ValuesError(problems, source)
     values = with_defaults(data)
     problems = semantic_problems(values)
@@ -462,14 +660,42 @@ def validate(data: Any, source: str = "") -> Values:
     return values
 
 
+def _default(path: str) -> Any:
+    return subschema(path).get("default")
+
+
+def _no_effect(v: Values) -> Iterator[Problem]:
+    """Keys set to something other than their default that the rendered bundle never reads.
+    (A block of a provider other than secrets.provider is refused, not warned about.)"""
+    if not v["configMaps"]:
+        for key in ("port", "tokenExpirationSeconds"):
+            if v["apiServer"][key] != _default(f"apiServer.{key}"):
+                yield Problem(f"apiServer.{key}", "changes nothing: configMaps is empty, so the"
+                              " server has no API access (no API egress rule, no token)")
+    if v["secrets"]["provider"] == "none" and v["secrets"]["mountPath"] != _default("secrets.mountPath"):
+        yield Problem("secrets.mountPath", "changes nothing: secrets.provider is 'none', so"
+                      " nothing is mounted")
+    vault = v["secrets"].get("vault")
+    if v["secrets"]["provider"] == "vault" and vault:
+        https = vault["vaultAddress"].startswith("https://")
+        if https and vault.get("allowInsecureHttp"):
+            yield Problem("secrets.vault.allowInsecureHttp", "changes nothing: vaultAddress is"
+                          " already https://")
+        if not https and "vaultCACertPath" in vault:
+            yield Problem("secrets.vault.vaultCACertPath", "changes nothing: vaultAddress is"
+                          " plain http://, so no TLS certificate is checked")
+
+
 def warnings(v: Values) -> list[Problem]:
-    """Things worth saying that do not stop the bundle (e.g. a KV v2 path without /data/)."""
+    """Things worth saying that do not stop the bundle (e.g. a KV v2 path without /data/, a key
+    that changes nothing)."""
+    out = list(_no_effect(v))
     provider = v["secrets"]["provider"]
     if provider == "none":
-        return []
+        return out
     module = providers.get(provider)
     check = getattr(module, "warnings", None)
-    return list(check(v["secrets"][provider], v)) if check else []
+    return out + (list(check(v["secrets"][provider], v)) if check else [])
 
 
 def load(path: str) -> Values:
@@ -491,22 +717,66 @@ def subschema(path: str) -> dict[str, Any]:
     return node
 
 
+# The rules that judge one value alone, by key path ('[]': every item of a list). They run on
+# raw values too (every rule whose value is there), so a run with schema problems still
+# reports them all.
 FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "image": check_image,
     "namespace": check_namespace,
     "kubernetesVersion": check_kubernetes_version,
-    "apiServer.cidrs[]": check_cidr,
-    "externalEgress[].cidr": check_cidr,
+    "apiServer.cidrs[]": check_api_cidr,
+    "externalEgress[].cidr": check_egress_cidr,
+    "tmpSize": check_byte_quantity,
+    "resources.requests.memory": check_byte_quantity,
+    "resources.limits.memory": check_byte_quantity,
+    "resources.requests.ephemeral-storage": check_byte_quantity,
+    "resources.limits.ephemeral-storage": check_byte_quantity,
+    "secrets.mountPath": check_mount_path,
 }
+
+
+def _at(node: Any, parts: list[str], shown: str) -> Iterator[tuple[str, Any]]:
+    """(key, value) of every value at a FIELD_CHECKS path that data holds."""
+    if not parts:
+        yield shown, node
+        return
+    name = parts[0].removesuffix("[]")
+    if not isinstance(node, dict) or name not in node:
+        return
+    key = f"{shown}.{name}" if shown else name
+    if parts[0].endswith("[]"):
+        if isinstance(node[name], list):
+            for i, item in enumerate(node[name]):
+                yield from _at(item, parts[1:], f"{key}[{i}]")
+    else:
+        yield from _at(node[name], parts[1:], key)
+
+
+def field_problems(data: Any, skip: set[str] | frozenset[str] = frozenset()) -> list[Problem]:
+    """What FIELD_CHECKS (and the externalEgress set rule) find in data, raw or complete;
+    keys in skip (already reported) and values with control characters are left out."""
+    out: list[Problem] = []
+    for path, rule in FIELD_CHECKS.items():
+        for key, value in _at(data, path.split("."), ""):
+            if key in skip or not isinstance(value, str) or _CONTROL.search(value):
+                continue
+            message = rule(value)
+            if message:
+                out.append(Problem(key, message))
+    if isinstance(data, dict):
+        out += [p for p in _egress_set_problems(data.get("externalEgress")) if p.key not in skip]
+    return out
 
 
 def check_answer(path: str, value: Any) -> str | None:
     """Check one answer exactly as the values file would be: the key's schema, then its
     semantic rule. None if it is fine, else the message to show."""
-    import jsonschema  # deferred with the validator
-
+    if isinstance(value, str):
+        message = check_control(value, path.split(".")[0].removesuffix("[]") in _FREE_TEXT)
+        if message:
+            return message
     sub = {**subschema(path), "$defs": schema()["$defs"]}
-    validator = jsonschema.Draft202012Validator(sub)
+    validator = _validator_class()(sub)
     for err in validator.iter_errors(value):
         for problem in _schema_problems(err):
             return problem.message

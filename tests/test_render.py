@@ -5,6 +5,7 @@ keys and no changed types; every supported Kubernetes version verifies."""
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,12 @@ def test_env_value_round_trips_or_is_refused(value: str) -> None:
 def test_args_and_command_round_trip(args: list[str], command: list[str]) -> None:
     data = copy.deepcopy(BASE)
     data["args"], data["command"] = args, command
+    # Free text keeps tabs and line breaks; NUL (exec cuts the string there) and the other
+    # control characters are refused at their key.
+    if any(re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", s) for s in args + command):
+        with pytest.raises(ValuesError, match=r"(args|command)\[\d+\]: contains the control"):
+            _build(data)
+        return
     container = _deployment(_build(data))["spec"]["template"]["spec"]["containers"][0]
     assert container["args"] == args
     assert container.get("command", []) == command
