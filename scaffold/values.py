@@ -18,7 +18,7 @@ from typing import Any
 from . import netranges, providers
 from .credentials import credential_reason
 from .errors import InputError, Problem, ValuesError
-from .policy.image import DIGEST_PATTERN
+from .policy.image import DIGEST_FORM, DIGEST_PATTERN
 from .yamlio import load_one
 
 Values = dict[str, Any]
@@ -28,7 +28,7 @@ DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Image references as the distribution grammar defines them, with a mandatory sha256 digest.
+# Image references as the distribution grammar defines them, with a mandatory digest.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _HOST = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _DOMAIN = rf"(?:{_HOST}(?:\.{_HOST})*(?::[0-9]+)?/)?"
@@ -293,15 +293,15 @@ def with_defaults(data: Values) -> Values:
 
 
 def check_image(image: str) -> str | None:
-    """None if image is pinned by a full sha256 digest, else what is allowed."""
+    """None if image is pinned by a full digest (DIGEST_FORM), else what is allowed."""
     if "@" not in image:
-        return "must be pinned by digest: repo[:tag]@sha256:<64 lowercase hex> (a tag can be moved)"
+        return f"must be pinned by digest: repo[:tag]@{DIGEST_FORM} (a tag can be moved)"
     m = IMAGE.fullmatch(image)
     if not m:
         digest = image.rsplit("@", 1)[1]
         if not re.fullmatch(DIGEST_PATTERN, digest):
-            return f"digest {_show(digest)} is not sha256:<64 lowercase hex>"
-        return "is not a valid image reference: repo[:tag]@sha256:<64 lowercase hex>"
+            return f"digest {_show(digest)} is not {DIGEST_FORM}"
+        return f"is not a valid image reference: repo[:tag]@{DIGEST_FORM}"
     if m["tag"] == "latest":
         return "the tag 'latest' says nothing about what the digest pins: drop it or use the version tag"
     return None
