@@ -515,11 +515,7 @@ class _Wizard:
         the first question rather than after the last."""
         bad = [p for p in values_mod.schema_problems(self.answers) if p.message != "is required"]
         # The per-key semantic rules too (a tag-only image), as values.validate judges them.
-        bad_keys = {p.key for p in bad}
-        for key, rule in values_mod.FIELD_CHECKS.items():
-            value = self.answers.get(key)
-            if key not in bad_keys and isinstance(value, str) and rule(value):
-                bad.append(Problem(key, rule(value) or ""))
+        bad += values_mod.field_problems(self.answers, {p.key for p in bad})
         if not bad:
             return
         if not all(self.askable(_unit(p.key)) for p in bad):
