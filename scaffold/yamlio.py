@@ -23,7 +23,6 @@ import yaml
 
 from .errors import InputError, Problem
 
-
 # Input limits, for values and manifests alike. Real manifests nest under 30 levels (the
 # Cilium network-policy CRD, 383 KB, is 28 deep) and use few aliases; a generated stream of
 # 5,000 bases is 3.2 million nodes and none from aliases. So plain nodes are not limited (their
@@ -223,6 +222,8 @@ def _measure(root: Any) -> None:
     that contains itself ("&r [*r]": nothing downstream can walk it). Anchored nodes are built
     once and shared, so a memo of each collection's expanded size and height makes this linear
     in the text; each reference still counts the whole subtree it repeats."""
+    if not isinstance(root, dict | list):
+        return
     sizes: dict[int, tuple[int, int]] = {}
     open_: set[int] = set()
     written = 0  # nodes as written (each collection once): what aliases add is the rest
@@ -418,6 +419,7 @@ class _KubectlBuilder:
         self.deepest = 0
 
     def build(self, node: yaml.Node, depth: int = 1) -> Any:
+        self.count += 1
         if type(node) is yaml.ScalarNode:
             if node.tag == _PLAIN:
                 return _go_plain(node.value)
@@ -428,29 +430,30 @@ class _KubectlBuilder:
             raise _too_deep()
         memo = self.made.get(id(node))
         if memo is not None:  # an alias: go-yaml decodes the anchored node again
-            value, size, height = memo
-            if value is _BUILDING:
+            self.count -= 1
+            built, size, height = memo
+            if built is _BUILDING:
                 raise yaml.constructor.ConstructorError(
                     None, None, "an alias refers to the collection that contains it (recursive)",
                     node.start_mark)
             if depth + height - 1 > MAX_DEPTH:
                 raise _too_deep()
+            self.deepest = max(self.deepest, depth + height - 1)
             self.added += size
             if self.added > MAX_ALIAS_NODES:
                 raise _too_many(self.added)
-            return value
+            return built
         self.made[id(node)] = (_BUILDING, 0, 0)
-        start_added, start_count = self.added, self.count
+        start_added, start_count = self.added, self.count - 1
         saved_deepest, self.deepest = self.deepest, depth
         if type(node) is yaml.SequenceNode:
             if node.tag != _SEQ and node.tag.startswith(_TAG):
                 raise _bad_tag(node)
             value: Any = [self.build(item, depth + 1) for item in node.value]
-            self.count += len(node.value) + 1
         else:
             if node.tag != _MAP and node.tag.startswith(_TAG):
                 raise _bad_tag(node)
-            value = self._mapping(node, depth)
+            value = self._mapping(node, depth)  # type: ignore[arg-type]
         height = self.deepest - depth + 1
         self.deepest = max(saved_deepest, self.deepest)
         size = (self.count - start_count) + (self.added - start_added)
@@ -464,7 +467,6 @@ class _KubectlBuilder:
         # here an explicit key written twice is refused instead.
         result: dict[str, Any] = {}
         explicit: set[str] = set()
-        self.count += 1 + len(node.value)
         for key_node, value_node in node.value:
             if type(key_node) is yaml.ScalarNode and (
                     key_node.tag == _MERGE or (key_node.tag == _PLAIN and key_node.value == "<<")):
@@ -506,7 +508,7 @@ class _KubectlBuilder:
         if wanted is None or isinstance(value, bool) != (bool in wanted) or \
                 not isinstance(value, wanted):
             raise _bad_tag(node)
-        return float(value) if tag == _TAG + "float" else value
+        return _json_number(float(value)) if tag == _TAG + "float" else value  # type: ignore[arg-type]
 
 
 def _bad_tag(node: yaml.Node) -> yaml.YAMLError:
@@ -555,7 +557,7 @@ else:  # pragma: no cover - PyYAML without libyaml
 class KubectlDocument:
     """One document as kubectl reads it: its JSON value and the line it starts on (1-based)."""
 
-    __slots__ = ("value", "line")
+    __slots__ = ("line", "value")
 
     def __init__(self, value: Any, line: int) -> None:
         self.value, self.line = value, line
