@@ -7,6 +7,7 @@ v2 via sigs.k8s.io/yaml, unstructured JSON) and prints the objects it would send
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -21,6 +22,7 @@ from scaffold import yamlio
 from scaffold.check import run
 from scaffold.cli import main
 from scaffold.errors import InputError
+
 from support import ROOT, run_tool, tool
 
 HARDENED = ROOT / "tests" / "policy" / "corpus" / "hardened" / "manifests.yaml"
@@ -255,7 +257,7 @@ def test_the_placements_read_as_kubectl_reads_them(kubectl_forms: dict[str, Any]
             text = _stream("hostNetwork", "pod", form, kubectl_forms[form], placement)
             expected = kubectl_read(text, tmp_path)
             mine = [d for doc in yamlio.load_kubectl(text, "t")
-                    for d in (doc.value["items"] if "items" in doc.value else [doc.value])]
+                    for d in doc.value.get("items", [doc.value])]
             assert mine == expected, placement
 
 
@@ -294,11 +296,10 @@ def test_every_object_kubectl_applies_from_a_list_is_judged(text: str, tmp_path:
 ])
 def test_documents_kubectl_applies_nothing_from_are_noted(text: str, note: str,
                                                           tmp_path: Path) -> None:
-    try:
+    with contextlib.suppress(ValueError):  # refused: nothing applied either way
         assert kubectl_read(text, tmp_path) == []
-    except ValueError:
-        pass  # kubectl refuses it: nothing applied either way
-    stream = text + "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s, namespace: ns}\n"
+    stream = text + "---\napiVersion: v1\nkind: ServiceAccount\n" \
+                    "metadata: {name: s, namespace: ns}\n"
     _, report, err = _check(stream)
     assert report["summary"]["objects"] == 1
     assert note in err
@@ -445,8 +446,7 @@ def test_a_kustomization_that_changes_its_files_is_refused(kustomization: str, r
     (tmp_path / "kustomization.yaml").write_text(
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n" + kustomization)
     if not refused:
-        code, out = _check_dir(tmp_path)
-        assert json.loads(out)["summary"]["objects"] == 1
+        assert json.loads(_check_dir(tmp_path)[1])["summary"]["objects"] == 1
         return
     with pytest.raises(InputError) as info:
         _check_dir(tmp_path)
