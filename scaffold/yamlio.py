@@ -48,9 +48,9 @@ def _too_many(count: int) -> LimitError:
                       f" {MAX_ALIAS_NODES:,} allowed: refused as an alias-expansion bomb")
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys instead of keeping the last one, and
-    nesting deeper than MAX_DEPTH (PyYAML's composer recurses: a RecursionError otherwise)."""
+class _DepthGuard:
+    """Refuses nesting deeper than MAX_DEPTH while PyYAML's composer (which recurses, a few
+    frames a level) builds the nodes: a clear error instead of a RecursionError."""
 
     _depth = 0
 
@@ -59,9 +59,13 @@ class _StrictLoader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 raise _too_deep()
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self._depth -= 1
+
+
+class _StrictLoader(_DepthGuard, yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys instead of keeping the last one."""
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
@@ -525,11 +529,10 @@ def _kubectl_resolve(self: Any, kind: Any, value: Any, implicit: Any) -> str:
     return _MAP if kind is yaml.MappingNode else _SEQ
 
 
-class _PureKubectlComposer(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
-                           yaml.composer.Composer, yaml.resolver.BaseResolver):
-    """PyYAML's own composer, for when libyaml is missing: deep nesting refused as it composes."""
+class _PureKubectlComposer(_DepthGuard, yaml.reader.Reader, yaml.scanner.Scanner,
+                           yaml.parser.Parser, yaml.composer.Composer, yaml.resolver.BaseResolver):
+    """PyYAML's own composer, for when libyaml is missing."""
 
-    _depth = 0
     resolve = _kubectl_resolve
 
     def __init__(self, stream: str) -> None:
@@ -538,8 +541,6 @@ class _PureKubectlComposer(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser
         yaml.parser.Parser.__init__(self)
         yaml.composer.Composer.__init__(self)
         yaml.resolver.BaseResolver.__init__(self)
-
-    compose_node = _StrictLoader.compose_node
 
 
 _CBase: Any = getattr(yaml, "CBaseLoader", None)
