@@ -1,16 +1,20 @@
 """`mcp-scaffold check`: the policy rules over any manifests, reported as text, JSON or SARIF.
 
-Reads files, directories (recursively: *.yaml, *.yml, *.json) or a stream on stdin (``-``),
-e.g. ``kubectl kustomize . | mcp-scaffold check -``. Multi-document files, ``kind: List`` and
-empty documents are handled; documents that are not Kubernetes objects (a values file, a
-Kustomization) are skipped with a note on stderr. Data goes to stdout, notes to stderr.
+Reads files, directories or a stream on stdin (``-``), e.g. ``kubectl kustomize . |
+mcp-scaffold check -``, the way ``kubectl apply -f`` reads them (yamlio.load_kubectl): the
+objects judged are the JSON kubectl would send. A directory is read like ``kubectl apply -R -f
+DIR``: every *.yaml, *.yml and *.json file at any depth, dot-files and hidden directories
+included (only ``.git`` is left out). A directory whose Kustomization changes what it lists
+(a namespace, patches, generators...) is refused: what kustomize builds is what gets applied,
+so pipe ``kubectl kustomize DIR`` instead. A document kubectl would refuse (a values file, a
+Kustomization, no kind) is skipped with a note on stderr; everything kubectl would apply is
+judged. Data goes to stdout, notes to stderr.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,10 +24,14 @@ from typing import Any, TextIO
 from . import __version__
 from .errors import InputError, Problem
 from .policy import RULES, SEVERITIES, Finding, evaluate_objects, parse_kube_version, skips
-from .yamlio import load_all
+from .yamlio import load_kubectl
 
 FORMATS = ("text", "json", "sarif")
-EXTENSIONS = (".yaml", ".yml", ".json")
+EXTENSIONS = (".yaml", ".yml", ".json")  # kubectl's, and as case-sensitive as its
+# Kustomization file names (sigs.k8s.io/kustomize api/konfig: RecognizedKustomizationFileNames)
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# A Kustomization with only these keys builds exactly the files it lists, as they are.
+_PLAIN_KUSTOMIZATION = frozenset(("apiVersion", "kind", "metadata", "resources"))
 STDIN = "-"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/mcp-scaffold/mcp-scaffold"
@@ -124,12 +132,48 @@ def _read_inputs(paths: list[str], stdin: TextIO) -> Iterator[tuple[str, str]]:
 
 
 def _walk(root: Path) -> Iterator[Path]:
+    # kubectl apply -R -f DIR (cli-runtime resource/visitor.go FileVisitorForSTDIN,
+    # ExpandPathsToFileVisitors): filepath.Walk, hidden files and directories included,
+    # symlinked directories not followed, extensions compared case-sensitively. Without -R
+    # kubectl reads only the top level: reading every level covers both.
     for dirpath, dirnames, filenames in os.walk(root):
-        # Hidden directories (.git, .tools) never hold the manifests to check.
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")  # git's own data, not manifests
+        _refuse_transforming_kustomization(Path(dirpath), filenames)
         for name in filenames:
-            if name.endswith(EXTENSIONS) and not name.startswith("."):
+            if name.endswith(EXTENSIONS):
                 yield Path(dirpath) / name
+
+
+def _refuse_transforming_kustomization(directory: Path, filenames: list[str]) -> None:
+    """InputError when a Kustomization here builds something other than the files check reads
+    in this tree, as they are: `kubectl apply -k` would apply objects check never saw."""
+    for name in KUSTOMIZATION_FILES:
+        if name not in filenames:
+            continue
+        label = str(directory / name)
+        why: list[str] = []
+        for doc in load_kubectl(_read_file(directory / name), label):
+            spec = doc.value if isinstance(doc.value, dict) else {}
+            why += [f"{key!r} (kustomize changes or adds objects)"
+                    for key in spec if key not in _PLAIN_KUSTOMIZATION]
+            entries = spec.get("resources") or []
+            why += [f"resource {entry!r} (not a file or directory check reads here)"
+                    for entry in entries if not isinstance(entries, list) or not _local(
+                        directory, entry)]
+        if why:
+            raise InputError(
+                [Problem("", f"{'; '.join(why)}: `kubectl apply -k` applies what kustomize"
+                         " builds, not these files. Check that instead: kubectl kustomize"
+                         f" {directory} | mcp-scaffold check -")], label)
+
+
+def _local(directory: Path, entry: Any) -> bool:
+    if not isinstance(entry, str) or "://" in entry or entry.startswith(("/", "git@")):
+        return False
+    path = Path(entry)
+    if ".." in path.parts:
+        return False
+    return (directory / path).is_dir() or path.name.endswith(EXTENSIONS)
 
 
 def _read_file(path: Path) -> str:
@@ -142,77 +186,53 @@ def _read_file(path: Path) -> str:
 
 
 def _parse(label: str, text: str) -> list[tuple[Any, int | None]]:
-    """The non-empty documents of a file with the line each starts on (when known)."""
-    if label.endswith(".json"):
-        try:
-            data = json.loads(text, object_pairs_hook=_no_duplicates)
-        except (ValueError, _DuplicateKey) as exc:
-            raise InputError([Problem("", f"invalid JSON: {exc}")], label) from None
-        items = data if isinstance(data, list) else [data]
-        return [(item, 1) for item in items if item is not None]
-    docs = load_all(text, label)
-    return list(zip(docs, _document_lines(text, len(docs)), strict=True))
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(f"duplicate key {key!r}")
-        result[key] = value
-    return result
-
-
-_SEPARATOR = re.compile(r"^---(?:[ \t]+(?P<rest>.*))?$")
-
-
-def _document_lines(text: str, count: int) -> list[int | None]:
-    # Where each non-empty document starts, for SARIF and text output. yamlio has already
-    # parsed the text strictly; a line scan (not a second parse) finds the starts: the first
-    # line of each document that is not blank, a comment or a directive. If the scan and the
-    # parse disagree on the count (e.g. a document holding only `null`), no lines are cited.
-    lines: list[int] = []
-    candidate: int | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        sep = _SEPARATOR.match(line)
-        if sep or line.startswith("..."):
-            if candidate is not None:
-                lines.append(candidate)
-            rest = (sep.group("rest") or "").strip() if sep else ""
-            candidate = number if rest and not rest.startswith("#") else None
-            continue
-        stripped = line.strip()
-        if candidate is None and stripped and not stripped.startswith(("#", "%")):
-            candidate = number
-    if candidate is not None:
-        lines.append(candidate)
-    return list(lines) if len(lines) == count else [None] * count
+    """The non-empty documents of a file with the line each starts on, read as kubectl reads
+    them whatever the file's extension (kubectl sniffs JSON by a leading "{")."""
+    return [(doc.value, doc.line) for doc in load_kubectl(text, label)]
 
 
 def _objects(label: str, text: str, err: TextIO) -> Iterator[tuple[dict[str, Any], Source]]:
     for number, (doc, line) in enumerate(_parse(label, text), start=1):
-        for item in _expand(doc):
+        items, why = _expand(doc)
+        if why:
+            err.write(f"note: {label}: document {number} skipped: {why}\n")
+        for index, item in enumerate(items):
             why = _not_kubernetes(item)
             if why:
-                err.write(f"note: {label}: document {number} skipped: {why}\n")
+                where = f"document {number}" + (f" item {index + 1}" if item is not doc else "")
+                err.write(f"note: {label}: {where} skipped: {why}\n")
                 continue
             yield item, Source(label, line)
 
 
-def _expand(doc: Any) -> list[Any]:
-    """A `kind: List` (or FooList) becomes its items; anything else stays itself."""
-    if (
-        isinstance(doc, dict)
-        and isinstance(doc.get("kind"), str)
-        and doc["kind"].endswith("List")
-        and isinstance(doc.get("items"), list)
-    ):
-        return [i for i in doc["items"] if i is not None]
-    return [doc]
+def _expand(doc: Any) -> tuple[list[Any], str]:
+    """The objects kubectl applies from one document, and why it applies none when so.
+
+    unstructured.UnstructuredJSONScheme (apimachinery unstructured.go decode, decodeToList)
+    reads ANY object with an "items" key as a list, whatever its kind, and the builder applies
+    the items instead: an item with neither kind nor apiVersion takes the list's apiVersion and
+    its kind minus "List" (a PodList's items are Pods)."""
+    if not isinstance(doc, dict) or "items" not in doc:
+        return [doc], ""
+    items, kind = doc["items"], doc.get("kind")
+    if items is None or items == []:
+        return [], "a list with no items: kubectl applies nothing"
+    if not isinstance(items, list):
+        return [], "items is not a list: kubectl refuses it"
+    if not isinstance(kind, str) or not kind:
+        return [], "a list without a kind: kubectl refuses it"
+    found: list[Any] = []
+    seen: set[int] = set()
+    for item in items:
+        if isinstance(item, dict):
+            if not item.get("kind") and not item.get("apiVersion"):
+                item = {**item, "kind": kind.removesuffix("List"),
+                        "apiVersion": doc.get("apiVersion")}
+            elif id(item) in seen:  # one alias listed twice: two objects for kubectl
+                item = dict(item)
+            seen.add(id(item))
+        found.append(item)
+    return found, ""
 
 
 def _not_kubernetes(doc: Any) -> str:

@@ -49,7 +49,7 @@ def _reference(text: str) -> Any:
     try:
         docs = list(yaml.load_all(text, Loader=yamlio._StrictLoader))
         for doc in docs:
-            yamlio._refuse_cycles(doc, set())
+            yamlio._measure(doc)
         return ("ok", docs)
     except yaml.YAMLError:
         return ("error", None)
@@ -102,3 +102,25 @@ def test_dump_round_trips(tree: Any) -> None:
     if not isinstance(tree, dict):
         tree = {"k": tree}
     assert _same(yamlio.load_one(yamlio.dump(tree), "t"), tree)
+
+
+KUBECTL_TEXTS = [
+    "apiVersion: v1\nkind: Pod\nspec: {a: y, b: 0o17, c: '1', d: 1_000, e: ~, f: 1:20}\n",
+    "x: &b {hostNetwork: true}\nspec:\n  hostNetwork: false\n  <<: *b\n---\n\ufeffa: [1, 2]\n",
+    "a: !!int '3'\nb: !!str yes\nc: !!binary aGk=\n",
+]
+
+
+@pytest.mark.parametrize("text", KUBECTL_TEXTS)
+def test_kubectl_reading_without_libyaml_is_the_same(text: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = [(d.value, d.line) for d in yamlio.load_kubectl(text, "t")]
+    monkeypatch.setattr(yamlio, "_COMPOSER", yamlio._PureKubectlComposer)
+    assert [(d.value, d.line) for d in yamlio.load_kubectl(text, "t")] == fast
+
+
+def test_kubectl_reading_without_libyaml_refuses_deep_nesting(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlio, "_COMPOSER", yamlio._PureKubectlComposer)
+    with pytest.raises(InputError, match="deeper than"):
+        yamlio.load_kubectl("a: " + "[" * 3000 + "]" * 3000 + "\n", "t")
