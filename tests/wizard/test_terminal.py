@@ -27,10 +27,14 @@ def spawn(*args: str, cwd: Path) -> pexpect.spawn:
 
 
 def answer(child: pexpect.spawn, question: str, text: str | None = None, *,
-           key: str | None = None) -> None:
-    """Wait for question, then type text and Enter (text replaces a pre-filled default), or
-    press key alone (a confirm or select)."""
+           key: str | None = None, shown: str | None = None) -> None:
+    """Wait for question (and for the pre-filled default it shows, so that the prompt is
+    reading keys before any is sent: on a loaded machine Ctrl-U could otherwise arrive before
+    the default and leave it in front of the answer), then type text and Enter (text replaces
+    the default), or press key alone (a confirm or select)."""
     child.expect_exact(question, timeout=WAIT)
+    if shown is not None:
+        child.expect_exact(shown, timeout=WAIT)
     if key is not None:
         child.send(key)
     else:
@@ -53,8 +57,8 @@ def test_new_in_a_terminal_writes_a_base_that_builds(tmp_path: Path) -> None:
     # The values file's own message, shown inline under the prompt; retype.
     child.expect_exact("must be pinned by digest", timeout=WAIT)
     child.send("\x15" + IMAGE + "\r")
-    answer(child, "Server port", "3000")
-    answer(child, "Replicas", "2")
+    answer(child, "Server port", "3000", shown="8080")
+    answer(child, "Replicas", "2", shown="1")
     answer(child, "Runtime", key="\r")
     answer(child, "Ingress controller namespace", "ingress-nginx")
     answer(child, "ConfigMaps read through the API", "demo-config")
