@@ -296,12 +296,30 @@ def _port_string() -> dict[str, Any]:
     # Whole-string 1-65535. Cilium's own pattern is anchored only on one side of its "|", so it
     # also takes "99999" and "0" (which Cilium reads as every port); named ports are not emitted.
     return {**_STRING, "pattern": r"^(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}"
-                                  rf"|65[0-4][0-9]{{2}}|655[0-2][0-9]|6553[0-5]){_END}"}
+                                  rf"|65[0-4][0-9]{{2}}|655[0-2][0-9]|6553[0-5]){_END}",
+            "x-allowed": 'a port number 1-65535 written as a string, such as "443"'}
 
 
-def _host(pattern: str) -> dict[str, Any]:
+def _host(pattern: str, allowed: str) -> dict[str, Any]:
+    # x-allowed: what a refusal should say instead of the regular expression (the same
+    # annotation values.schema.json uses); check_host(value) says why in words.
     return {**_STRING, "maxLength": MAX_HOST_LENGTH, "pattern": pattern,
-            "not": {"pattern": SPECIAL_PATTERN}}
+            "not": {"pattern": SPECIAL_PATTERN}, "x-allowed": allowed}
+
+
+_EXACT = _host(EXACT_PATTERN, "an exact lower-case DNS name of two or more labels, such as"
+               " api.example.com")
+_WILDCARD = _host(WILDCARD_PATTERN, "a wildcard '*.' over two or more labels, such as"
+                  " *.example.com (one label deep)")
+
+
+def _either(wildcard_key: str, wildcard: dict[str, Any], exact_key: str,
+            exact: dict[str, Any]) -> dict[str, Any]:
+    # One of two keys, chosen by if/then/else rather than oneOf, so that a refusal names the
+    # field and the reason instead of "not valid under any of the given schemas".
+    return {"if": {"required": [wildcard_key]},
+            "then": _object([wildcard_key], {wildcard_key: wildcard}),
+            "else": _object([exact_key], {exact_key: exact})}
 
 
 @functools.cache
@@ -311,9 +329,8 @@ def cilium_schema() -> dict[str, Any]:
         "port": _port_string(),
         "protocol": {**_STRING, "enum": ["TCP", "UDP", "ANY"]}}), max_items=40)
     fqdn_rule = _object(["toFQDNs", "toPorts"], {
-        "toFQDNs": _array({"oneOf": [
-            _object(["matchName"], {"matchName": _host(EXACT_PATTERN)}),
-            _object(["matchPattern"], {"matchPattern": _host(WILDCARD_PATTERN)})]}),
+        "toFQDNs": _array(_either("matchPattern", _WILDCARD,
+                                  "matchName", _EXACT)),
         "toPorts": _array(_object(["ports"], {"ports": ports}))})
     dns_rule = _object(["toEndpoints", "toPorts"], {
         "toEndpoints": _array(_match_labels(rf"{CILIUM_K8S_SOURCE}{_LABEL_KEY}",
@@ -327,7 +344,7 @@ def cilium_schema() -> dict[str, Any]:
                 "matchPattern": {**_STRING, "const": "*"}}))})}))})
     return _top(CILIUM_API_VERSION, CILIUM_KIND, _object(["endpointSelector", "egress"], {
         "endpointSelector": _match_labels(rf"(?:{CILIUM_K8S_SOURCE})?{_LABEL_KEY}"),
-        "egress": _array({"oneOf": [dns_rule, fqdn_rule]}),
+        "egress": _array({"if": {"required": ["toFQDNs"]}, "then": fqdn_rule, "else": dns_rule}),
     }))
 
 
@@ -335,9 +352,7 @@ def cilium_schema() -> dict[str, Any]:
 def gke_schema() -> dict[str, Any]:
     """JSON Schema (2020-12) for the FQDNNetworkPolicy objects fqdn_network_policy emits."""
     rule = _object(["matches", "ports"], {
-        "matches": _array({"oneOf": [
-            _object(["name"], {"name": _host(EXACT_PATTERN)}),
-            _object(["pattern"], {"pattern": _host(WILDCARD_PATTERN)})]}),
+        "matches": _array(_either("pattern", _WILDCARD, "name", _EXACT)),
         "ports": _array(_object(["protocol", "port"], {
             "protocol": {**_STRING, "enum": ["TCP", "UDP"]},
             "port": {"type": "integer", "minimum": 1, "maximum": 65535}}))})
