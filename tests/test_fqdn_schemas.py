@@ -395,6 +395,38 @@ def test_the_crd_reading_is_not_vacuous() -> None:
     assert crd_validator().schema["required"] == ["metadata"]
 
 
+def test_the_openapi_reading_follows_the_api_server() -> None:
+    schema = jsonschema.Draft202012Validator(openapi({
+        "type": "object", "properties": {
+            "n": {"x-kubernetes-int-or-string": True, "pattern": "^[0-9]+$"},
+            "s": {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "set"},
+            "o": {"type": "string", "nullable": True, "description": "documentation"},
+            "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+                     "properties": {"a": {"type": "string"}}}}}))
+    assert schema.is_valid({"n": 1}) and schema.is_valid({"n": "12"}) and schema.is_valid({"o": None})
+    assert schema.is_valid({"free": {"a": "x", "b": 1}})
+    assert not schema.is_valid({"n": "12\n"})  # Go's `$` is the end of the text
+    assert not schema.is_valid({"n": 1.5}) and not schema.is_valid({"s": ["a", "a"]})
+    assert not schema.is_valid({"o": 1}) and not schema.is_valid({"bogus": 1})
+
+
+@pytest.mark.parametrize("build", [cilium, gke])
+def test_the_schemas_plug_into_verify_as_the_secretproviderclass_schema_does(
+        build: Callable[..., Doc]) -> None:
+    # verify._validator inlines definitions and resolves ObjectMeta through its registry; the
+    # integrator adds fqdnpolicy.SCHEMAS to its lookup by (kind, apiVersion).
+    defs, registry = verify._definitions(VERSION)
+    doc = build()
+    schema = verify._inline(fqdnpolicy.SCHEMAS[(doc["kind"], doc["apiVersion"])](),
+                            defs.get("$defs", {}), {}, ())
+    assert "$ref" not in schema["properties"]["metadata"]  # ObjectMeta was inlined
+    validator = jsonschema.Draft202012Validator(schema, registry=registry)
+    assert not list(validator.iter_errors(doc))
+    doc["metadata"]["labels"] = {"tier": 1}
+    assert [list(e.absolute_path) for e in validator.iter_errors(doc)] == [
+        ["metadata", "labels", "tier"]]
+
+
 # --- GKE -------------------------------------------------------------------------------------
 
 # shared/reference/gke-fqdnnetworkpolicy.md, "Example shape".
@@ -485,6 +517,17 @@ def test_gke_policy_as_built() -> None:
                    {"matches": [{"pattern": "*.atlassian.net"}],
                     "ports": [{"protocol": "TCP", "port": 443}]}]}
     assert doc["metadata"]["name"] == "github-mcp-fqdn"
+
+
+def test_the_output_does_not_depend_on_mapping_order() -> None:
+    forward = fqdnpolicy.cilium_network_policy(
+        "s", "ns", {"a": "1", "b": "2"}, HOSTS, [("kube-system", {"x": "1", "k8s-app": "kube-dns"})],
+        {"m": "1", "l": "2"})
+    backward = fqdnpolicy.cilium_network_policy(
+        "s", "ns", {"b": "2", "a": "1"}, HOSTS, [("kube-system", {"k8s-app": "kube-dns", "x": "1"})],
+        {"l": "2", "m": "1"})
+    assert yamlio.dump(forward) == yamlio.dump(backward)
+    assert list(forward["spec"]["endpointSelector"]["matchLabels"]) == ["a", "b"]
 
 
 def test_a_second_dns_server_gets_its_own_selector() -> None:
