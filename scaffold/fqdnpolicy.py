@@ -153,19 +153,23 @@ def check_host(text: str) -> str | None:
 HostPorts = tuple[str, Sequence[int]]
 
 
+# Cilium's CRD allows at most 40 entries in one toPorts[].ports list.
+MAX_PORTS = 40
+
+
 def _checked(hosts: Iterable[HostPorts]) -> list[tuple[str, list[int]]]:
     out: list[tuple[str, list[int]]] = []
     problems: list[Problem] = []
     for i, (host, ports) in enumerate(hosts):
-        msg = check_host(host)
+        msg = check_host(host) if isinstance(host, str) else "must be a host name (a string)"
         if msg:
             problems.append(Problem(f"externalEgress[{i}].host", msg))
-        bad = [p for p in ports if isinstance(p, bool) or not isinstance(p, int)
-               or not 1 <= p <= 65535]
-        if bad or not ports:
-            problems.append(Problem(f"externalEgress[{i}].ports",
-                                    "must be a non-empty list of port numbers 1-65535"))
-        out.append((host, sorted(set(ports))))
+        numbers = [p for p in ports if isinstance(p, int) and not isinstance(p, bool)
+                   and 1 <= p <= 65535]
+        if not ports or len(numbers) != len(ports) or len(set(numbers)) > MAX_PORTS:
+            problems.append(Problem(f"externalEgress[{i}].ports", "must be a non-empty list of"
+                                    f" at most {MAX_PORTS} port numbers 1-65535"))
+        out.append((host, sorted(set(numbers))))
     if problems:
         raise InputError(problems)
     return out
@@ -195,9 +199,13 @@ def cilium_network_policy(server: str, namespace: str, selector: Mapping[str, st
     toFQDNs allows only addresses Cilium's DNS proxy saw in an answer, so DNS must pass the
     proxy: that is what the `rules.dns` on the DNS rule does. Its pattern is "*": the
     NetworkPolicy already allows all DNS to those pods (rules add up, so a narrower pattern
-    would close nothing), and a narrower one would refuse the search-domain lookups
-    (api.github.com.<ns>.svc.cluster.local) that glibc and musl stop at."""
+    would close nothing), and a narrower one would refuse the search-domain expansions
+    (api.github.com.<ns>.svc.cluster.local) a pod's resolver tries first; a refused answer
+    can end the lookup."""
     checked = _checked(hosts)
+    if not dns:
+        raise InputError([Problem("dns", "the pods' DNS servers are needed: toFQDNs allows only"
+                                  " addresses Cilium's DNS proxy saw in an answer")])
     dns_rules: list[dict[str, Any]] = [
         {"toEndpoints": [{"matchLabels": {
             CILIUM_NAMESPACE_LABEL: ns,

@@ -544,11 +544,20 @@ def test_a_second_dns_server_gets_its_own_selector() -> None:
 def test_builders_refuse_bad_hosts_and_ports_naming_the_key(build: Callable[..., Doc]) -> None:
     with pytest.raises(InputError) as err:
         build([("api.github.com", [443]), ("*", [443]), ("api.example.com", [0, 443]),
-               ("api.example.org", [])])
+               ("api.example.org", []), ("a.example.net", ["443", 443]),
+               ("b.example.net", list(range(1, 42))), (None, [443])])
+    allowed = "must be a non-empty list of at most 40 port numbers 1-65535"
     assert err.value.lines() == [
         'externalEgress[1].host: "*" is every host on the internet: list the hosts the server calls',
-        "externalEgress[2].ports: must be a non-empty list of port numbers 1-65535",
-        "externalEgress[3].ports: must be a non-empty list of port numbers 1-65535"]
+        f"externalEgress[2].ports: {allowed}", f"externalEgress[3].ports: {allowed}",
+        f"externalEgress[4].ports: {allowed}", f"externalEgress[5].ports: {allowed}",
+        "externalEgress[6].host: must be a host name (a string)"]
+
+
+def test_cilium_policy_needs_a_dns_server() -> None:
+    with pytest.raises(InputError) as err:
+        fqdnpolicy.cilium_network_policy("s", "ns", SELECTOR, HOSTS, [])
+    assert [p.key for p in err.value.problems] == ["dns"]
 
 
 def test_kubectl_kustomize_builds_the_emitted_objects(tmp_path: Path) -> None:
