@@ -235,6 +235,23 @@ def _is_container(item: Any) -> bool:
     return isinstance(item, dict) and isinstance(item.get("image"), str)
 
 
+# Built-in kinds that never carry a pod template: not searched (a stream of bases is mostly
+# these). A custom resource of the same kind name in another group is still searched.
+_NO_PODS = frozenset({
+    "ConfigMap", "Secret", "Service", "ServiceAccount", "Namespace", "Endpoints",
+    "NetworkPolicy", "Ingress", "IngressClass", "Role", "ClusterRole", "RoleBinding",
+    "ClusterRoleBinding", "PodDisruptionBudget", "HorizontalPodAutoscaler", "LimitRange",
+    "ResourceQuota", "PriorityClass", "PersistentVolumeClaim", "PersistentVolume",
+    "StorageClass", "CustomResourceDefinition", "SecretProviderClass",
+})
+
+
+def _never_has_pods(doc: Doc) -> bool:
+    group = str(doc.get("apiVersion", "")).rpartition("/")[0]
+    builtin = "." not in group or group.endswith(".k8s.io")
+    return builtin and doc.get("kind") in _NO_PODS
+
+
 def find_pod_specs(doc: Doc) -> tuple[list[Workload], list[tuple[str, str]]]:
     """Pod specs found by shape in an object of any kind, and containers that are not one.
 
@@ -249,7 +266,7 @@ def find_pod_specs(doc: Doc) -> tuple[list[Workload], list[tuple[str, str]]]:
     kind = doc.get("kind")
     found: list[Workload] = []
     unjudged: list[tuple[str, str]] = []
-    if not isinstance(kind, str):
+    if not isinstance(kind, str) or _never_has_pods(doc):
         return found, unjudged
     stack: list[tuple[tuple[Any, ...], Any]] = [
         ((key,), value) for key, value in reversed(list(doc.items()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .. import netranges
@@ -115,20 +116,36 @@ def selects_nearly_all(selector: Any, universal: frozenset[str] = frozenset()) -
 def _reach(peer: dict[str, Any]) -> list[Net] | None:
     """The addresses an ipBlock peer admits (cidr less every except), or None."""
     block = as_dict(peer.get("ipBlock"))
-    net = netranges.parse(block.get("cidr")) if block else None
+    if not block or not isinstance(block.get("cidr"), str):
+        return None
+    excepts = tuple(x for x in as_list(block.get("except")) if isinstance(x, str))
+    reach = _block_reach(block["cidr"], excepts)
+    return None if reach is None else list(reach)
+
+
+# Policies repeat the same blocks (every generated base has the same internet rule): the set
+# arithmetic is done once per distinct block or set, so a long stream costs a lookup each.
+@lru_cache(maxsize=4096)
+def _block_reach(cidr: str, excepts: tuple[str, ...]) -> tuple[Net, ...] | None:
+    net = netranges.parse(cidr)
     if net is None:
         return None
-    excepts = [e for e in (netranges.parse(x) for x in as_list(block.get("except"))) if e]
-    return netranges.subtract(net, excepts)
+    return tuple(netranges.subtract(net, [e for e in map(netranges.parse, excepts) if e]))
 
 
-def _wide(reach: list[Net], ingress: bool) -> str:
+def _wide(reach: Iterable[Net], ingress: bool) -> str:
     """What a set of addresses covers that a rule must not open, or ''.
 
     Any direction: a whole private range (pods, nodes and services of the cluster live
     there). Ingress also: the whole internet of a family, the special ranges aside (egress
     to the internet on named ports is the bundle's external rule).
     """
+    return _wide_set(tuple(reach), ingress)
+
+
+@lru_cache(maxsize=4096)
+def _wide_set(blocks: tuple[Net, ...], ingress: bool) -> str:
+    reach = netranges.collapse(blocks)
     if not reach:
         return ""
     for private in netranges.PRIVATE:
@@ -182,7 +199,13 @@ def _dns_only(ports: Any) -> bool:
         and as_dict(e).get("endPort") in (None, _DNS_PORT) for e in items)
 
 
-def _metadata_reached(reach: list[Net], cidr: Net) -> list[Net]:
+@lru_cache(maxsize=4096)
+def _union(blocks: tuple[Net, ...]) -> list[Net]:
+    return netranges.collapse(blocks)
+
+
+@lru_cache(maxsize=4096)
+def _metadata_reached(reach: tuple[Net, ...], cidr: Net) -> list[Net]:
     """The never-reachable ranges a block's addresses touch.
 
     A block wider than one host that touches a range counts whatever its except spells
@@ -282,7 +305,7 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
                 if not ingress:
                     net = netranges.parse(as_dict(p.get("ipBlock")).get("cidr"))
                     assert net is not None  # _reach parsed it
-                    reached = _metadata_reached(reach, net)
+                    reached = _metadata_reached(tuple(reach), net)
                     if reached:
                         hits.append(hit(METADATA, policy, f"{ppath}.ipBlock",
                                         f"{what} ipBlock {net} reaches addresses in "
@@ -297,7 +320,7 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
                                     f"{what} has ipBlocks that together cover {wide}"))
             flagged = flagged or rule_flagged
             reach_all += reach_rule
-        info.reach[ptype] = netranges.collapse(reach_all)
+        info.reach[ptype] = _union(tuple(reach_all))
         if not flagged:
             wide = _wide(info.reach[ptype], ingress)
             if wide:
@@ -323,34 +346,55 @@ def _show(selector: Any) -> str:
 
 # ---- which policies select a pod: an index, so the work grows with the input, not its square
 
+@dataclass
+class _Group:
+    """The policies that select every pod of a namespace (empty podSelector), added up once:
+    a stream of bases that each bring a default-deny would otherwise cost its square."""
+
+    members: list[_Policy] = field(default_factory=list)
+    types: set[str] = field(default_factory=set)
+    reach: dict[str, list[Net]] = field(default_factory=lambda: defaultdict(list))
+    names: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    wide: dict[str, bool] = field(default_factory=lambda: defaultdict(bool))
+
+    def add(self, info: _Policy) -> None:
+        self.members.append(info)
+        self.types |= info.types
+        for ptype, reach in info.reach.items():
+            if ptype in info.types and reach:
+                self.reach[ptype] = _union((*self.reach[ptype], *reach))
+                self.names[ptype].append(name_of(info.doc))
+                self.wide[ptype] = self.wide[ptype] or info.wide.get(ptype, False)
+
+
 class _Index:
     """The NetworkPolicies of each namespace, keyed by one term of their podSelector.
 
     A policy whose podSelector has a matchLabels entry (or an ``In`` term, or ``Exists``)
     can select only pods carrying that label, so a pod looks up its own labels instead of
     testing every policy in the input. Policies with an empty podSelector select every pod
-    of the namespace: their types and addresses are added up once per namespace.
+    of the namespace: they are added up once per namespace (:class:`_Group`).
     """
 
     def __init__(self, policies: Iterable[_Policy]) -> None:
         self.keyed: dict[tuple[str, tuple[Any, Any]], list[_Policy]] = defaultdict(list)
         self.scanned: dict[str, list[_Policy]] = defaultdict(list)
-        self.everyone: dict[str, list[_Policy]] = defaultdict(list)
+        self.everyone: dict[str, _Group] = defaultdict(_Group)
         for info in policies:
             ns = namespace_of(info.doc)
             selector = as_dict(as_dict(info.doc.get("spec")).get("podSelector"))
             keys = _selector_keys(selector)
             if keys is None:
                 if not selector.get("matchLabels") and not selector.get("matchExpressions"):
-                    self.everyone[ns].append(info)
+                    self.everyone[ns].add(info)
                 else:
                     self.scanned[ns].append(info)
             for key in keys or ():
                 self.keyed[(ns, key)].append(info)
 
-    def selecting(self, w: Workload) -> list[_Policy]:
-        """Every policy that selects the pods of ``w``, each once."""
-        found: dict[int, _Policy] = {id(p): p for p in self.everyone.get(w.namespace, ())}
+    def selecting(self, w: Workload) -> tuple[_Group, list[_Policy]]:
+        """The namespace-wide group and every other policy that selects the pods of ``w``."""
+        found: dict[int, _Policy] = {}
         candidates: list[_Policy] = list(self.scanned.get(w.namespace, ()))
         for label, value in w.labels.items():
             for key in ((label, _hashable(value)), (label, _EXISTS)):
@@ -359,7 +403,7 @@ class _Index:
             if id(info) not in found and selector_matches(
                     as_dict(info.doc.get("spec")).get("podSelector"), w.labels):
                 found[id(info)] = info
-        return list(found.values())
+        return self.everyone.get(w.namespace) or _Group(), list(found.values())
 
 
 _EXISTS = object()
@@ -390,10 +434,10 @@ def check(ctx: Context) -> Iterator[Hit]:
     index = _Index(info for info, _ in judged)
     for w in ctx.workloads:
         # Pods on the host network bypass NetworkPolicy; MCP-PSS-001 reports them.
-        selecting = index.selecting(w)
-        types: set[str] = set()
+        group, selecting = index.selecting(w)
+        types = set(group.types)
         for info in selecting:
-            types.update(info.types)
+            types |= info.types
         if "Ingress" not in types:
             yield hit(NO_INGRESS_POLICY, w.doc, w.template_meta_path + ".labels",
                       f"{w.kind} {w.name} is not selected by any NetworkPolicy with "
@@ -402,22 +446,22 @@ def check(ctx: Context) -> Iterator[Hit]:
             yield hit(NO_EGRESS_POLICY, w.doc, w.template_meta_path + ".labels",
                       f"{w.kind} {w.name} is not selected by any NetworkPolicy with "
                       "policyTypes Egress: it may connect anywhere, cloud metadata included")
-        yield from _together(w, selecting)
+        yield from _together(w, group, selecting)
     for _, hits in judged:
         yield from hits
 
 
-def _together(w: Workload, selecting: list[_Policy]) -> Iterator[Hit]:
+def _together(w: Workload, group: _Group, selecting: list[_Policy]) -> Iterator[Hit]:
     """Allow rules add up: the ipBlocks of every policy selecting a pod, judged as one set."""
     for ptype, _, _ in _DIRECTIONS:
         parts = [p for p in selecting if ptype in p.types and p.reach.get(ptype)]
-        if len(parts) < 2 or any(p.wide.get(ptype) for p in parts):
+        names = [*group.names.get(ptype, ()), *(name_of(p.doc) for p in parts)]
+        if len(names) < 2 or group.wide.get(ptype) or any(p.wide.get(ptype) for p in parts):
             continue  # one policy alone is judged (and reported) on its own
-        reach = [n for p in parts for n in p.reach[ptype]]
+        reach = [*group.reach.get(ptype, ()), *(n for p in parts for n in p.reach[ptype])]
         wide = _wide(reach, ptype == "Ingress")
         if wide:
-            names = ", ".join(sorted(name_of(p.doc) for p in parts))
             rule = INGRESS_FROM_ALL if ptype == "Ingress" else EGRESS_TO_ALL
             yield hit(rule, w.doc, w.template_meta_path + ".labels",
                       f"{w.kind} {w.name}: the {ptype.lower()} ipBlocks of NetworkPolicies "
-                      f"{names}, which all select it, together cover {wide}")
+                      f"{', '.join(sorted(names))}, which all select it, together cover {wide}")
