@@ -322,12 +322,6 @@ def selector_matches(selector: Any, labels: dict[str, Any]) -> bool:
     return True
 
 
-def selector_is_empty(selector: Any) -> bool:
-    """True when a LabelSelector has neither matchLabels nor matchExpressions (selects all)."""
-    sel = as_dict(selector)
-    return not sel.get("matchLabels") and not sel.get("matchExpressions")
-
-
 @dataclass
 class Context:
     """Everything a rule may look at: all documents, their workloads and the target version."""

@@ -113,38 +113,43 @@ def selects_nearly_all(selector: Any, universal: frozenset[str] = frozenset()) -
     return True
 
 
-def _reach(peer: dict[str, Any]) -> list[Net] | None:
-    """The addresses an ipBlock peer admits (cidr less every except), or None."""
+BlockKey = tuple[str, tuple[str, ...]]  # an ipBlock as written: cidr, except
+
+
+def _block_key(peer: dict[str, Any]) -> BlockKey | None:
+    """An ipBlock peer as (cidr, excepts), or None when it has no parsable CIDR."""
     block = as_dict(peer.get("ipBlock"))
-    if not block or not isinstance(block.get("cidr"), str):
+    if not block or netranges.parse(block.get("cidr")) is None:
         return None
-    excepts = tuple(x for x in as_list(block.get("except")) if isinstance(x, str))
-    reach = _block_reach(block["cidr"], excepts)
-    return None if reach is None else list(reach)
+    return block["cidr"], tuple(str(x) for x in as_list(block.get("except")))
 
 
 # Policies repeat the same blocks (every generated base has the same internet rule): the set
-# arithmetic is done once per distinct block or set, so a long stream costs a lookup each.
+# arithmetic runs once per distinct set of blocks, keyed by their text, so a long stream
+# costs a lookup per rule.
 @lru_cache(maxsize=4096)
-def _block_reach(cidr: str, excepts: tuple[str, ...]) -> tuple[Net, ...] | None:
-    net = netranges.parse(cidr)
-    if net is None:
-        return None
-    return tuple(netranges.subtract(net, [e for e in map(netranges.parse, excepts) if e]))
+def _reach(keys: tuple[BlockKey, ...]) -> tuple[Net, ...]:
+    """The addresses a set of ipBlocks admits together (each cidr less its except)."""
+    nets: list[Net] = []
+    for cidr, excepts in keys:
+        net = netranges.parse(cidr)
+        if net is not None:
+            nets += netranges.subtract(net, [e for e in map(netranges.parse, excepts) if e])
+    return tuple(netranges.collapse(nets))
 
 
-def _wide(reach: Iterable[Net], ingress: bool) -> str:
+@lru_cache(maxsize=4096)
+def _blocks_wide(keys: tuple[BlockKey, ...], ingress: bool) -> str:
+    return _wide(_reach(keys), ingress)
+
+
+def _wide(blocks: Iterable[Net], ingress: bool) -> str:
     """What a set of addresses covers that a rule must not open, or ''.
 
     Any direction: a whole private range (pods, nodes and services of the cluster live
     there). Ingress also: the whole internet of a family, the special ranges aside (egress
     to the internet on named ports is the bundle's external rule).
     """
-    return _wide_set(tuple(reach), ingress)
-
-
-@lru_cache(maxsize=4096)
-def _wide_set(blocks: tuple[Net, ...], ingress: bool) -> str:
     reach = netranges.collapse(blocks)
     if not reach:
         return ""
@@ -200,12 +205,7 @@ def _dns_only(ports: Any) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _union(blocks: tuple[Net, ...]) -> list[Net]:
-    return netranges.collapse(blocks)
-
-
-@lru_cache(maxsize=4096)
-def _metadata_reached(reach: tuple[Net, ...], cidr: Net) -> list[Net]:
+def _metadata_reached(key: BlockKey) -> list[Net]:
     """The never-reachable ranges a block's addresses touch.
 
     A block wider than one host that touches a range counts whatever its except spells
@@ -213,6 +213,9 @@ def _metadata_reached(reach: tuple[Net, ...], cidr: Net) -> list[Net]:
     and .23); a single host counts when it is a known credential endpoint, so a node-local
     service such as NodeLocal DNSCache (169.254.20.10/32) may be allowed by its address.
     """
+    cidr, reach = netranges.parse(key[0]), _reach((key,))
+    if cidr is None:
+        return []
     if cidr.prefixlen == cidr.max_prefixlen:
         return [e for e in netranges.CREDENTIAL_ENDPOINTS if netranges.touches(reach, e)]
     return [r for r in netranges.NEVER_REACHABLE if netranges.touches(reach, r)]
@@ -252,7 +255,7 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
         open_rule = INGRESS_FROM_ALL if ingress else EGRESS_TO_ALL
         ports_rule = INGRESS_ALL_PORTS if ingress else EGRESS_ALL_PORTS
         flagged = False
-        reach_all: list[Net] = []
+        keys_all: list[BlockKey] = []
         if ptype not in types:
             continue
         for index, item in enumerate(as_list(spec.get(section))):
@@ -269,7 +272,7 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
             why_ports = opens_every_port(ports)
             if why_ports:
                 hits.append(hit(ports_rule, policy, path, f"{what} {why_ports}"))
-            reach_rule: list[Net] = []
+            keys_rule: list[BlockKey] = []
             rule_flagged = False
             for pi, peer in enumerate(peers):
                 p, ppath = as_dict(peer), f"{path}.{peers_key}[{pi}]"
@@ -291,11 +294,11 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
                                         f"{what} allows {whom} (namespaceSelector "
                                         f"{_show(p.get('namespaceSelector'))} selects every "
                                         "namespace)"))
-                reach = _reach(p)
-                if reach is None:
+                key = _block_key(p)
+                if key is None:
                     continue
-                reach_rule += reach
-                wide = _wide(reach, ingress)
+                keys_rule.append(key)
+                wide = _blocks_wide((key,), ingress)
                 if wide:
                     rule_flagged = True
                     cidr = as_dict(p.get("ipBlock")).get("cidr")
@@ -303,26 +306,24 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
                                     f"{what} allows ipBlock {cidr}, which covers {wide} "
                                     "without excepting it"))
                 if not ingress:
-                    net = netranges.parse(as_dict(p.get("ipBlock")).get("cidr"))
-                    assert net is not None  # _reach parsed it
-                    reached = _metadata_reached(tuple(reach), net)
+                    reached = _metadata_reached(key)
                     if reached:
                         hits.append(hit(METADATA, policy, f"{ppath}.ipBlock",
-                                        f"{what} ipBlock {net} reaches addresses in "
+                                        f"{what} ipBlock {key[0]} reaches addresses in "
                                         f"{', '.join(str(r) for r in reached)} (cloud "
                                         "metadata or credential endpoints) that its except "
                                         "does not remove"))
             if not rule_flagged:
-                wide = _wide(reach_rule, ingress)
+                wide = _blocks_wide(tuple(keys_rule), ingress)
                 if wide:
                     rule_flagged = True
                     hits.append(hit(open_rule, policy, path,
                                     f"{what} has ipBlocks that together cover {wide}"))
             flagged = flagged or rule_flagged
-            reach_all += reach_rule
-        info.reach[ptype] = _union(tuple(reach_all))
+            keys_all += keys_rule
+        info.reach[ptype] = list(_reach(tuple(keys_all)))
         if not flagged:
-            wide = _wide(info.reach[ptype], ingress)
+            wide = _blocks_wide(tuple(keys_all), ingress)
             if wide:
                 flagged = True
                 hits.append(hit(open_rule, policy, f"spec.{section}",
@@ -362,7 +363,7 @@ class _Group:
         self.types |= info.types
         for ptype, reach in info.reach.items():
             if ptype in info.types and reach:
-                self.reach[ptype] = _union((*self.reach[ptype], *reach))
+                self.reach[ptype] = netranges.collapse([*self.reach[ptype], *reach])
                 self.names[ptype].append(name_of(info.doc))
                 self.wide[ptype] = self.wide[ptype] or info.wide.get(ptype, False)
 
