@@ -28,6 +28,14 @@ METADATA: tuple[Net, ...] = _nets("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/
 WIRESERVER: tuple[Net, ...] = _nets("168.63.129.16/32")
 # Never reachable from a server, whatever a rule says.
 NEVER_REACHABLE: tuple[Net, ...] = METADATA + WIRESERVER
+# The single addresses inside those ranges that hand out credentials or instance identity:
+# IMDS (AWS/GCP/Azure/OCI) and its IPv6 forms, the ECS task credentials endpoint
+# (169.254.170.2), the EKS Pod Identity agent (169.254.170.23, fd00:ec2::23), WireServer.
+# A rule may allow another single address in those ranges (NodeLocal DNSCache's
+# 169.254.20.10), never one of these.
+CREDENTIAL_ENDPOINTS: tuple[Net, ...] = _nets(
+    "169.254.169.254/32", "169.254.170.2/32", "169.254.170.23/32", "fd00:ec2::254/128",
+    "fd00:ec2::23/128", "fd20:ce::254/128") + WIRESERVER
 # Ranges that hold pods, nodes, services and loopback on common clusters: "the internet"
 # (0.0.0.0/0, ::/0) excepts them.
 PRIVATE: tuple[Net, ...] = _nets("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",

@@ -158,26 +158,23 @@ class Workload:
         return self.kind in ("Job", "CronJob")
 
 
-def workload(doc: Doc) -> Workload | None:
-    """The Workload view of a document, or None if it carries no pod spec."""
-    kind = doc.get("kind")
-    if not isinstance(kind, str) or kind not in _POD_SPEC_PATHS:
-        return None
-    keys = _POD_SPEC_PATHS[kind]
-    node: Any = doc
-    for key in keys:
-        node = as_dict(node).get(key)
-    spec = as_dict(node)
-    if kind == "Pod":
+def _workload_at(doc: Doc, kind: str, keys: tuple[Any, ...], spec: dict[str, Any]) -> Workload:
+    """The Workload for the pod spec ``spec`` found at ``keys`` inside ``doc``.
+
+    The pod template's metadata sits beside the spec (``template.metadata`` next to
+    ``template.spec``); a spec directly under the object (a Pod) uses the object's metadata.
+    """
+    if len(keys) <= 1:
         template_meta: dict[str, Any] = meta(doc)
         template_meta_path = "metadata"
     else:
         parent: Any = doc
         for key in keys[:-1]:
-            parent = as_dict(parent).get(key)
+            parent = (parent[key] if isinstance(parent, list) and isinstance(key, int)
+                      else as_dict(parent).get(key))
         template_meta = as_dict(as_dict(parent).get("metadata"))
-        template_meta_path = ".".join((*keys[:-1], "metadata"))
-    spec_path = ".".join(keys)
+        template_meta_path = _join((*keys[:-1], "metadata"))
+    spec_path = _join(keys)
     containers = []
     for fld in CONTAINER_FIELDS:
         for index, item in enumerate(as_list(spec.get(fld))):
@@ -205,6 +202,104 @@ def workload(doc: Doc) -> Workload | None:
     )
 
 
+def _join(keys: tuple[Any, ...]) -> str:
+    """A field path as findings spell it: ``spec.templates[0].container``."""
+    out = ""
+    for key in keys:
+        if isinstance(key, int):
+            out += f"[{key}]"
+        else:
+            out += f".{key}" if out else str(key)
+    return out
+
+
+def workload(doc: Doc) -> Workload | None:
+    """The Workload view of a document of a built-in workload kind, or None."""
+    kind = doc.get("kind")
+    if not isinstance(kind, str) or kind not in _POD_SPEC_PATHS:
+        return None
+    keys = _POD_SPEC_PATHS[kind]
+    node: Any = doc
+    for key in keys:
+        node = as_dict(node).get(key)
+    return _workload_at(doc, kind, keys, as_dict(node))
+
+
+# Fields of a custom kind that hold containers the checker cannot judge as a pod: a single
+# container (Argo Workflows `container`/`script`), build or pipeline steps (Tekton `steps`,
+# `sidecars`). Any mapping in them with a string `image` is a container that will run.
+_CONTAINER_LIKE = ("container", "script", "steps", "sidecars")
+
+
+def _is_container(item: Any) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("image"), str)
+
+
+# Built-in kinds that never carry a pod template: not searched (a stream of bases is mostly
+# these). A custom resource of the same kind name in another group is still searched.
+_NO_PODS = frozenset({
+    "ConfigMap", "Secret", "Service", "ServiceAccount", "Namespace", "Endpoints",
+    "NetworkPolicy", "Ingress", "IngressClass", "Role", "ClusterRole", "RoleBinding",
+    "ClusterRoleBinding", "PodDisruptionBudget", "HorizontalPodAutoscaler", "LimitRange",
+    "ResourceQuota", "PriorityClass", "PersistentVolumeClaim", "PersistentVolume",
+    "StorageClass", "CustomResourceDefinition", "SecretProviderClass",
+})
+
+
+def _never_has_pods(doc: Doc) -> bool:
+    group = str(doc.get("apiVersion", "")).rpartition("/")[0]
+    builtin = "." not in group or group.endswith(".k8s.io")
+    return builtin and doc.get("kind") in _NO_PODS
+
+
+def find_pod_specs(doc: Doc) -> tuple[list[Workload], list[tuple[str, str]]]:
+    """Pod specs found by shape in an object of any kind, and containers that are not one.
+
+    A pod spec is a mapping whose ``containers`` is a non-empty list of containers (mappings
+    with a string ``image``): an Argo Rollout's or Knative Service's ``spec.template.spec``, an
+    OpenKruise CloneSet's, a PodTemplate's ``template.spec``, each replica type of a training
+    job. Such a spec is judged like a Deployment's. Returned besides: (path, why) for every
+    place that carries containers the rules cannot judge as a pod: a ``containers`` list
+    whose items lack an image (a patch the operator merges into a pod it builds), or a single
+    container or step list (Argo Workflows, Tekton).
+    """
+    kind = doc.get("kind")
+    found: list[Workload] = []
+    unjudged: list[tuple[str, str]] = []
+    if not isinstance(kind, str) or _never_has_pods(doc):
+        return found, unjudged
+    stack: list[tuple[tuple[Any, ...], Any]] = [
+        ((key,), value) for key, value in reversed(list(doc.items()))
+        if key not in ("metadata", "status", "apiVersion", "kind")
+    ]
+    while stack:
+        keys, node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(((*keys, i), item) for i, item in reversed(list(enumerate(node))))
+            continue
+        if not isinstance(node, dict):
+            continue
+        containers = node.get("containers")
+        if isinstance(containers, list) and containers:
+            if all(_is_container(c) for c in containers):
+                found.append(_workload_at(doc, kind, tuple(keys), node))
+            else:
+                unjudged.append((_join((*keys, "containers")),
+                                 "containers without an image: a patch or partial template"))
+            continue  # nothing inside a pod spec is another pod
+        for key, value in reversed(list(node.items())):
+            if key == "metadata":
+                continue
+            if key in _CONTAINER_LIKE and (
+                _is_container(value)
+                or (isinstance(value, list) and any(_is_container(v) for v in value))
+            ):
+                unjudged.append((_join((*keys, key)), f"'{key}' outside any pod spec"))
+                continue
+            stack.append(((*keys, key), value))
+    return found, unjudged
+
+
 def selector_matches(selector: Any, labels: dict[str, Any]) -> bool:
     """Whether a LabelSelector selects an object with ``labels`` (empty selects everything)."""
     sel = as_dict(selector)
@@ -227,12 +322,6 @@ def selector_matches(selector: Any, labels: dict[str, Any]) -> bool:
     return True
 
 
-def selector_is_empty(selector: Any) -> bool:
-    """True when a LabelSelector has neither matchLabels nor matchExpressions (selects all)."""
-    sel = as_dict(selector)
-    return not sel.get("matchLabels") and not sel.get("matchExpressions")
-
-
 @dataclass
 class Context:
     """Everything a rule may look at: all documents, their workloads and the target version."""
@@ -240,9 +329,20 @@ class Context:
     documents: list[Doc]
     version: tuple[int, int]
     workloads: list[Workload] = field(default_factory=list)
+    # (document, field path, why) for containers no rule could judge; reported as findings.
+    unjudged: list[tuple[Doc, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.workloads = [w for w in (workload(d) for d in self.documents) if w is not None]
+        # Built-in kinds by their documented path; any other kind by shape, so a privileged
+        # Argo Rollout is judged like a privileged Deployment.
+        for doc in self.documents:
+            known = workload(doc)
+            if known is not None:
+                self.workloads.append(known)
+                continue
+            found, unjudged = find_pod_specs(doc)
+            self.workloads.extend(found)
+            self.unjudged.extend((doc, path, why) for path, why in unjudged)
 
     def of_kind(self, *kinds: str) -> Iterator[Doc]:
         """The documents of the given kinds, in input order."""

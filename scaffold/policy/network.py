@@ -1,16 +1,23 @@
 """NetworkPolicy: every workload isolated both ways, no rule open to everyone, and cloud
-metadata (IMDS) unreachable through any ipBlock.
+metadata (IMDS, the ECS/EKS credential agents, Azure WireServer) unreachable through any
+ipBlock.
 
-NetworkPolicies only add allowances (the union of all policies selecting a pod), so
-"metadata is blocked" means: no ipBlock that covers it lacks an ``except`` for it.
+NetworkPolicies only add allowances (the union of all policies selecting a pod), so the rules
+judge what a pod can reach, not how a rule is spelled: the addresses of every ipBlock (cidr
+less except) are added up per rule, per policy and over every policy selecting a pod; a
+namespaceSelector is judged by the namespaces it can select; ports by the numbers they open.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from .. import netranges
+from ..netranges import Net
 from .model import (
     Context,
     Doc,
@@ -22,7 +29,6 @@ from .model import (
     hit,
     name_of,
     namespace_of,
-    selector_is_empty,
     selector_matches,
 )
 
@@ -39,48 +45,183 @@ NO_EGRESS_POLICY = Rule(
 )
 INGRESS_FROM_ALL = Rule(
     "MCP-NET-003", P, "high", "Ingress rule allows all sources",
-    "Give every ingress rule a 'from' naming the ingress controller's namespace (and pods); "
-    "never an empty namespaceSelector or 0.0.0.0/0.",
+    "Give every ingress rule a 'from' naming the ingress controller's namespace (and pods) "
+    "with matchLabels kubernetes.io/metadata.name; never a namespaceSelector that only "
+    "excludes (empty, NotIn, DoesNotExist), nor ipBlocks that together cover 0.0.0.0/0 or a "
+    "private range.",
 )
 EGRESS_TO_ALL = Rule(
     "MCP-NET-004", P, "high", "Egress rule allows all destinations",
-    "Give every egress rule a 'to' naming pods, namespaces or CIDRs; a 0.0.0.0/0 or ::/0 "
-    "ipBlock must except the private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, "
-    "fc00::/7).",
+    "Give every egress rule a 'to' naming pods, namespaces (by matchLabels) or CIDRs; the "
+    "ipBlocks selecting a pod must not together cover a private range (10/8, 172.16/12, "
+    "192.168/16, 100.64/10, 127/8, fc00::/7): 0.0.0.0/0 and ::/0 must except them.",
 )
 METADATA = Rule(
     "MCP-NET-005", P, "high", "ipBlock reaches the cloud metadata service",
-    "Add 169.254.0.0/16 (IPv4) and fc00::/7 or fd00:ec2::254/128 (IPv6) to the ipBlock's "
-    "except list.",
+    "Except all of 169.254.0.0/16 and 168.63.129.16/32 (IPv4), fe80::/10 and fc00::/7 (or "
+    "fd00:ec2::254/128 and fd20:ce::254/128) (IPv6) in every ipBlock that contains them; "
+    "allow a node-local service (NodeLocal DNSCache) by its own /32.",
 )
 INGRESS_ALL_PORTS = Rule(
     "MCP-NET-006", P, "medium", "Ingress rule without port restriction",
-    "List the server port under 'ports' in every ingress rule.",
+    "List the server port under 'ports' in every ingress rule (a protocol without a port, "
+    "or an endPort range covering 1-65535, opens every port).",
+)
+DNS_ALL_NAMESPACES = Rule(
+    "MCP-NET-007", P, "medium", "DNS egress to matching pods in every namespace",
+    "Select the DNS namespace as well: namespaceSelector matchLabels "
+    "kubernetes.io/metadata.name: kube-system together with podSelector k8s-app: kube-dns.",
+)
+EGRESS_ALL_PORTS = Rule(
+    "MCP-NET-008", P, "medium", "Egress rule without port restriction",
+    "List the destination ports under 'ports' in every egress rule (e.g. TCP 443, UDP/TCP "
+    "53); never a protocol without a port or an endPort range covering 1-65535.",
 )
 
 RULES = (
     NO_INGRESS_POLICY, NO_EGRESS_POLICY, INGRESS_FROM_ALL, EGRESS_TO_ALL, METADATA,
-    INGRESS_ALL_PORTS,
+    INGRESS_ALL_PORTS, DNS_ALL_NAMESPACES, EGRESS_ALL_PORTS,
 )
 
-METADATA_ADDRESSES = tuple(
-    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "fd20:ce::254")
-)
-# Ranges that hold pods, nodes and services on common clusters: a rule covering one of them
-# in full reaches everything in the cluster, not "the internet".
-PRIVATE_RANGES = tuple(
-    ipaddress.ip_network(n)
-    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
-)
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Every namespace carries this label, set by the API server to its name (immutable).
+_NAME_LABEL = "kubernetes.io/metadata.name"
+# Labels that every pod of a kind of controller carries, so Exists on them narrows nothing.
+_UNIVERSAL_POD_LABELS = frozenset({"pod-template-hash", "controller-revision-hash"})
+_DNS_PORT = 53
+_ALL_PORTS = (1, 65535)
 
 
-def _network(value: Any) -> Network | None:
-    try:
-        return ipaddress.ip_network(str(value), strict=False)
-    except ValueError:
+# ---- what one peer, one set of blocks, one ports list allows -------------------------------
+
+def selects_nearly_all(selector: Any, universal: frozenset[str] = frozenset()) -> bool:
+    """Whether a LabelSelector selects every object except those it names.
+
+    A selector narrows only through a positive term: a matchLabels entry, an ``In``
+    expression, or ``Exists`` on a label that not every object carries. ``{}``, ``NotIn``,
+    ``DoesNotExist`` and ``Exists`` on a ``universal`` label (``kubernetes.io/metadata.name``
+    for namespaces) match every object anyone creates later, so such a selector counts as
+    "all": whoever can create a namespace (or label a pod) is inside it.
+    """
+    sel = as_dict(selector)
+    if as_dict(sel.get("matchLabels")):
+        return False
+    for expr in as_list(sel.get("matchExpressions")):
+        e = as_dict(expr)
+        op = e.get("operator")
+        if op == "In" or (op == "Exists" and e.get("key") not in universal):
+            return False
+    return True
+
+
+BlockKey = tuple[str, tuple[str, ...]]  # an ipBlock as written: cidr, except
+
+
+def _block_key(peer: dict[str, Any]) -> BlockKey | None:
+    """An ipBlock peer as (cidr, excepts), or None when it has no parsable CIDR."""
+    block = as_dict(peer.get("ipBlock"))
+    if not block or netranges.parse(block.get("cidr")) is None:
         return None
+    return block["cidr"], tuple(str(x) for x in as_list(block.get("except")))
 
+
+# Policies repeat the same blocks (every generated base has the same internet rule): the set
+# arithmetic runs once per distinct set of blocks, keyed by their text, so a long stream
+# costs a lookup per rule.
+@lru_cache(maxsize=4096)
+def _reach(keys: tuple[BlockKey, ...]) -> tuple[Net, ...]:
+    """The addresses a set of ipBlocks admits together (each cidr less its except)."""
+    nets: list[Net] = []
+    for cidr, excepts in keys:
+        net = netranges.parse(cidr)
+        if net is not None:
+            nets += netranges.subtract(net, [e for e in map(netranges.parse, excepts) if e])
+    return tuple(netranges.collapse(nets))
+
+
+@lru_cache(maxsize=4096)
+def _blocks_wide(keys: tuple[BlockKey, ...], ingress: bool) -> str:
+    return _wide(_reach(keys), ingress)
+
+
+def _wide(blocks: Iterable[Net], ingress: bool) -> str:
+    """What a set of addresses covers that a rule must not open, or ''.
+
+    Any direction: a whole private range (pods, nodes and services of the cluster live
+    there). Ingress also: the whole internet of a family, the special ranges aside (egress
+    to the internet on named ports is the bundle's external rule).
+    """
+    reach = netranges.collapse(blocks)
+    if not reach:
+        return ""
+    for private in netranges.PRIVATE:
+        if netranges.covers(reach, private):
+            return f"the private range {private}"
+    if ingress:
+        special = [*netranges.PRIVATE, *netranges.NEVER_REACHABLE]
+        for everyone in netranges.INTERNET:
+            if any(n.version == everyone.version for n in reach) and netranges.covers(
+                    [*reach, *special], everyone):
+                return f"every internet address ({everyone})"
+    return ""
+
+
+def _port_ranges(ports: list[Any]) -> dict[str, list[tuple[int, int]]]:
+    """Numeric port ranges per protocol (named ports name one port: left out)."""
+    out: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for entry in ports:
+        e = as_dict(entry)
+        protocol = str(e.get("protocol") or "TCP")
+        port, end = e.get("port"), e.get("endPort")
+        if "port" not in e or port is None:
+            out[protocol].append(_ALL_PORTS)  # a protocol without a port: all of them
+        elif isinstance(port, int) and not isinstance(port, bool):
+            last = end if isinstance(end, int) and not isinstance(end, bool) else port
+            out[protocol].append((port, max(port, last)))
+    return out
+
+
+def opens_every_port(ports: Any) -> str:
+    """Why a rule's ``ports`` admit every port of some protocol, or ''."""
+    items = as_list(ports)
+    if not items:
+        return "has no 'ports': every port is open"
+    for protocol, ranges in _port_ranges(items).items():
+        covered = _ALL_PORTS[0] - 1
+        for first, last in sorted(ranges):
+            if first > covered + 1:
+                break
+            covered = max(covered, last)
+        if covered >= _ALL_PORTS[1]:
+            return f"opens every {protocol} port"
+    return ""
+
+
+def _dns_only(ports: Any) -> bool:
+    """True when a rule's ports are port 53 and nothing else."""
+    items = as_list(ports)
+    return bool(items) and all(
+        as_dict(e).get("port") == _DNS_PORT
+        and as_dict(e).get("endPort") in (None, _DNS_PORT) for e in items)
+
+
+@lru_cache(maxsize=4096)
+def _metadata_reached(key: BlockKey) -> list[Net]:
+    """The never-reachable ranges a block's addresses touch.
+
+    A block wider than one host that touches a range counts whatever its except spells
+    (0.0.0.0/0 less 169.254.169.254/32 still reaches the credential agents on 169.254.170.2
+    and .23); a single host counts when it is a known credential endpoint, so a node-local
+    service such as NodeLocal DNSCache (169.254.20.10/32) may be allowed by its address.
+    """
+    cidr, reach = netranges.parse(key[0]), _reach((key,))
+    if cidr is None:
+        return []
+    if cidr.prefixlen == cidr.max_prefixlen:
+        return [e for e in netranges.CREDENTIAL_ENDPOINTS if netranges.touches(reach, e)]
+    return [r for r in netranges.NEVER_REACHABLE if netranges.touches(reach, r)]
+
+
+# ---- per policy -------------------------------------------------------------------------
 
 def _policy_types(spec: dict[str, Any]) -> list[str]:
     # Kubernetes defaults: Ingress always, Egress only if the spec has an egress section.
@@ -90,22 +231,214 @@ def _policy_types(spec: dict[str, Any]) -> list[str]:
     return ["Ingress", "Egress"] if "egress" in spec else ["Ingress"]
 
 
-def _selects(policy: Doc, w: Workload) -> bool:
+@dataclass
+class _Policy:
+    """One NetworkPolicy read once: its types and the addresses its ipBlocks admit."""
+
+    doc: Doc
+    types: frozenset[str]
+    reach: dict[str, list[Net]] = field(default_factory=dict)  # direction -> addresses
+    wide: dict[str, bool] = field(default_factory=dict)  # direction -> flagged inside
+
+
+_DIRECTIONS = (("Ingress", "ingress", "from"), ("Egress", "egress", "to"))
+
+
+def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
     spec = as_dict(policy.get("spec"))
-    return namespace_of(policy) == w.namespace and selector_matches(
-        spec.get("podSelector"), w.labels
-    )
+    types = _policy_types(spec)
+    info = _Policy(policy, frozenset(types))
+    hits: list[Hit] = []
+    who = f"NetworkPolicy {name_of(policy)}"
+    for ptype, section, peers_key in _DIRECTIONS:
+        ingress = ptype == "Ingress"
+        open_rule = INGRESS_FROM_ALL if ingress else EGRESS_TO_ALL
+        ports_rule = INGRESS_ALL_PORTS if ingress else EGRESS_ALL_PORTS
+        flagged = False
+        keys_all: list[BlockKey] = []
+        if ptype not in types:
+            continue
+        for index, item in enumerate(as_list(spec.get(section))):
+            rule, path = as_dict(item), f"spec.{section}[{index}]"
+            what = f"{who} {section} rule {index}"
+            peers = as_list(rule.get(peers_key))
+            if not peers:
+                flagged = True
+                anyone = ("source may connect" if ingress
+                          else "destination is allowed, cloud metadata included")
+                hits.append(hit(open_rule, policy, path,
+                                f"{what} has no '{peers_key}': any {anyone}"))
+            ports = rule.get("ports")
+            why_ports = opens_every_port(ports)
+            if why_ports:
+                hits.append(hit(ports_rule, policy, path, f"{what} {why_ports}"))
+            keys_rule: list[BlockKey] = []
+            rule_flagged = False
+            for pi, peer in enumerate(peers):
+                p, ppath = as_dict(peer), f"{path}.{peers_key}[{pi}]"
+                if "namespaceSelector" in p and selects_nearly_all(
+                        p.get("namespaceSelector"), frozenset({_NAME_LABEL})):
+                    pods_open = "podSelector" not in p or selects_nearly_all(
+                        p.get("podSelector"), _UNIVERSAL_POD_LABELS)
+                    if not ingress and not pods_open and _dns_only(ports):
+                        hits.append(hit(DNS_ALL_NAMESPACES, policy, ppath,
+                                        f"{what} allows DNS to pods selected by "
+                                        f"{_show(p.get('podSelector'))} in every namespace: "
+                                        "any namespace can run such a pod and answer"))
+                    else:
+                        whom = ("every pod in every namespace" if pods_open else
+                                f"pods selected by {_show(p.get('podSelector'))} in every "
+                                "namespace")
+                        rule_flagged = True
+                        hits.append(hit(open_rule, policy, ppath,
+                                        f"{what} allows {whom} (namespaceSelector "
+                                        f"{_show(p.get('namespaceSelector'))} selects every "
+                                        "namespace)"))
+                key = _block_key(p)
+                if key is None:
+                    continue
+                keys_rule.append(key)
+                wide = _blocks_wide((key,), ingress)
+                if wide:
+                    rule_flagged = True
+                    cidr = as_dict(p.get("ipBlock")).get("cidr")
+                    hits.append(hit(open_rule, policy, f"{ppath}.ipBlock",
+                                    f"{what} allows ipBlock {cidr}, which covers {wide} "
+                                    "without excepting it"))
+                if not ingress:
+                    reached = _metadata_reached(key)
+                    if reached:
+                        hits.append(hit(METADATA, policy, f"{ppath}.ipBlock",
+                                        f"{what} ipBlock {key[0]} reaches addresses in "
+                                        f"{', '.join(str(r) for r in reached)} (cloud "
+                                        "metadata or credential endpoints) that its except "
+                                        "does not remove"))
+            if not rule_flagged:
+                wide = _blocks_wide(tuple(keys_rule), ingress)
+                if wide:
+                    rule_flagged = True
+                    hits.append(hit(open_rule, policy, path,
+                                    f"{what} has ipBlocks that together cover {wide}"))
+            flagged = flagged or rule_flagged
+            keys_all += keys_rule
+        info.reach[ptype] = list(_reach(tuple(keys_all)))
+        if not flagged:
+            wide = _blocks_wide(tuple(keys_all), ingress)
+            if wide:
+                flagged = True
+                hits.append(hit(open_rule, policy, f"spec.{section}",
+                                f"{who} {section} rules have ipBlocks that together cover "
+                                f"{wide}"))
+        info.wide[ptype] = flagged
+    return info, hits
+
+
+def _show(selector: Any) -> str:
+    sel = as_dict(selector)
+    if not sel.get("matchLabels") and not sel.get("matchExpressions"):
+        return "{}"
+    parts = [f"{k}={v}" for k, v in as_dict(sel.get("matchLabels")).items()]
+    for expr in as_list(sel.get("matchExpressions")):
+        e = as_dict(expr)
+        values = ",".join(str(v) for v in as_list(e.get("values")))
+        parts.append(f"{e.get('key')} {e.get('operator')}" + (f" ({values})" if values else ""))
+    return "{" + "; ".join(parts) + "}"
+
+
+# ---- which policies select a pod: an index, so the work grows with the input, not its square
+
+@dataclass
+class _Group:
+    """The policies that select every pod of a namespace (empty podSelector), added up once:
+    a stream of bases that each bring a default-deny would otherwise cost its square."""
+
+    members: list[_Policy] = field(default_factory=list)
+    types: set[str] = field(default_factory=set)
+    reach: dict[str, list[Net]] = field(default_factory=lambda: defaultdict(list))
+    names: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    wide: dict[str, bool] = field(default_factory=lambda: defaultdict(bool))
+
+    def add(self, info: _Policy) -> None:
+        self.members.append(info)
+        self.types |= info.types
+        for ptype, reach in info.reach.items():
+            if ptype in info.types and reach:
+                self.reach[ptype] = netranges.collapse([*self.reach[ptype], *reach])
+                self.names[ptype].append(name_of(info.doc))
+                self.wide[ptype] = self.wide[ptype] or info.wide.get(ptype, False)
+
+
+class _Index:
+    """The NetworkPolicies of each namespace, keyed by one term of their podSelector.
+
+    A policy whose podSelector has a matchLabels entry (or an ``In`` term, or ``Exists``)
+    can select only pods carrying that label, so a pod looks up its own labels instead of
+    testing every policy in the input. Policies with an empty podSelector select every pod
+    of the namespace: they are added up once per namespace (:class:`_Group`).
+    """
+
+    def __init__(self, policies: Iterable[_Policy]) -> None:
+        self.keyed: dict[tuple[str, tuple[Any, Any]], list[_Policy]] = defaultdict(list)
+        self.scanned: dict[str, list[_Policy]] = defaultdict(list)
+        self.everyone: dict[str, _Group] = defaultdict(_Group)
+        for info in policies:
+            ns = namespace_of(info.doc)
+            selector = as_dict(as_dict(info.doc.get("spec")).get("podSelector"))
+            keys = _selector_keys(selector)
+            if keys is None:
+                if not selector.get("matchLabels") and not selector.get("matchExpressions"):
+                    self.everyone[ns].add(info)
+                else:
+                    self.scanned[ns].append(info)
+            for key in keys or ():
+                self.keyed[(ns, key)].append(info)
+
+    def selecting(self, w: Workload) -> tuple[_Group, list[_Policy]]:
+        """The namespace-wide group and every other policy that selects the pods of ``w``."""
+        found: dict[int, _Policy] = {}
+        candidates: list[_Policy] = list(self.scanned.get(w.namespace, ()))
+        for label, value in w.labels.items():
+            for key in ((label, _hashable(value)), (label, _EXISTS)):
+                candidates += self.keyed.get((w.namespace, key), ())
+        for info in candidates:
+            if id(info) not in found and selector_matches(
+                    as_dict(info.doc.get("spec")).get("podSelector"), w.labels):
+                found[id(info)] = info
+        return self.everyone.get(w.namespace) or _Group(), list(found.values())
+
+
+_EXISTS = object()
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) or value is None else repr(value)
+
+
+def _selector_keys(selector: dict[str, Any]) -> list[tuple[Any, Any]] | None:
+    """Label (key, value) pairs of which a selected pod must carry at least one, or None."""
+    labels = as_dict(selector.get("matchLabels"))
+    if labels:
+        key, value = next(iter(labels.items()))
+        return [(key, _hashable(value))]
+    for expr in as_list(selector.get("matchExpressions")):
+        e = as_dict(expr)
+        if e.get("operator") == "In":
+            return [(e.get("key"), _hashable(v)) for v in as_list(e.get("values"))]
+        if e.get("operator") == "Exists":
+            return [(e.get("key"), _EXISTS)]
+    return None
 
 
 def check(ctx: Context) -> Iterator[Hit]:
     """All network findings for the documents in ``ctx``."""
-    policies = list(ctx.of_kind("NetworkPolicy"))
+    judged = [_judge_policy(p) for p in ctx.of_kind("NetworkPolicy")]
+    index = _Index(info for info, _ in judged)
     for w in ctx.workloads:
         # Pods on the host network bypass NetworkPolicy; MCP-PSS-001 reports them.
-        types: set[str] = set()
-        for policy in policies:
-            if _selects(policy, w):
-                types.update(_policy_types(as_dict(policy.get("spec"))))
+        group, selecting = index.selecting(w)
+        types = set(group.types)
+        for info in selecting:
+            types |= info.types
         if "Ingress" not in types:
             yield hit(NO_INGRESS_POLICY, w.doc, w.template_meta_path + ".labels",
                       f"{w.kind} {w.name} is not selected by any NetworkPolicy with "
@@ -114,82 +447,22 @@ def check(ctx: Context) -> Iterator[Hit]:
             yield hit(NO_EGRESS_POLICY, w.doc, w.template_meta_path + ".labels",
                       f"{w.kind} {w.name} is not selected by any NetworkPolicy with "
                       "policyTypes Egress: it may connect anywhere, cloud metadata included")
-    for policy in policies:
-        yield from _policy(policy)
+        yield from _together(w, group, selecting)
+    for _, hits in judged:
+        yield from hits
 
 
-def _covers_private(net: Network, excepts: list[Network]) -> Network | None:
-    for private in PRIVATE_RANGES:
-        if private.version != net.version or not private.subnet_of(net):  # type: ignore[arg-type]
-            continue
-        if not any(e.version == net.version and private.subnet_of(e)  # type: ignore[arg-type]
-                   for e in excepts):
-            return private
-    return None
-
-
-def _policy(policy: Doc) -> Iterator[Hit]:
-    spec = as_dict(policy.get("spec"))
-    who = f"NetworkPolicy {name_of(policy)}"
-    types = _policy_types(spec)
-    if "Ingress" in types:
-        for index, item in enumerate(as_list(spec.get("ingress"))):
-            rule, path = as_dict(item), f"spec.ingress[{index}]"
-            peers = as_list(rule.get("from"))
-            if not peers:
-                yield hit(INGRESS_FROM_ALL, policy, path,
-                          f"{who} ingress rule {index} has no 'from': any source may connect")
-            for pi, peer in enumerate(peers):
-                reason = _open_peer(as_dict(peer), ingress=True)
-                if reason:
-                    yield hit(INGRESS_FROM_ALL, policy, f"{path}.from[{pi}]",
-                              f"{who} ingress rule {index} allows {reason}")
-            if not as_list(rule.get("ports")):
-                yield hit(INGRESS_ALL_PORTS, policy, path,
-                          f"{who} ingress rule {index} has no 'ports': every port is open")
-    if "Egress" in types:
-        for index, item in enumerate(as_list(spec.get("egress"))):
-            rule, path = as_dict(item), f"spec.egress[{index}]"
-            peers = as_list(rule.get("to"))
-            if not peers:
-                yield hit(EGRESS_TO_ALL, policy, path,
-                          f"{who} egress rule {index} has no 'to': any destination is allowed, "
-                          "cloud metadata included")
-            for pi, peer in enumerate(peers):
-                p = as_dict(peer)
-                reason = _open_peer(p, ingress=False)
-                if reason:
-                    yield hit(EGRESS_TO_ALL, policy, f"{path}.to[{pi}]",
-                              f"{who} egress rule {index} allows {reason}")
-                block = as_dict(p.get("ipBlock"))
-                net = _network(block.get("cidr")) if block else None
-                if net is None:
-                    continue
-                excepts = [e for e in (_network(x) for x in as_list(block.get("except"))) if e]
-                for address in METADATA_ADDRESSES:
-                    if address.version == net.version and address in net and not any(
-                        e.version == address.version and address in e for e in excepts
-                    ):
-                        yield hit(METADATA, policy, f"{path}.to[{pi}].ipBlock",
-                                  f"{who} egress rule {index} ipBlock {block.get('cidr')} "
-                                  f"reaches the metadata address {address} (not in except)")
-
-
-def _open_peer(peer: dict[str, Any], ingress: bool) -> str:
-    """Why a peer admits everyone, or '' if it is narrow enough."""
-    if "namespaceSelector" in peer and selector_is_empty(peer.get("namespaceSelector")):
-        return "every namespace (empty namespaceSelector)"
-    block = as_dict(peer.get("ipBlock"))
-    if not block:
-        return ""
-    net = _network(block.get("cidr"))
-    if net is None:
-        return ""
-    if ingress:
-        return f"every address ({block.get('cidr')})" if net.prefixlen == 0 else ""
-    excepts = [e for e in (_network(x) for x in as_list(block.get("except"))) if e]
-    private = _covers_private(net, excepts)
-    if private is not None:
-        return (f"ipBlock {block.get('cidr')}, which covers the cluster range {private} "
-                "without excepting it")
-    return ""
+def _together(w: Workload, group: _Group, selecting: list[_Policy]) -> Iterator[Hit]:
+    """Allow rules add up: the ipBlocks of every policy selecting a pod, judged as one set."""
+    for ptype, _, _ in _DIRECTIONS:
+        parts = [p for p in selecting if ptype in p.types and p.reach.get(ptype)]
+        names = [*group.names.get(ptype, ()), *(name_of(p.doc) for p in parts)]
+        if len(names) < 2 or group.wide.get(ptype) or any(p.wide.get(ptype) for p in parts):
+            continue  # one policy alone is judged (and reported) on its own
+        reach = [*group.reach.get(ptype, ()), *(n for p in parts for n in p.reach[ptype])]
+        wide = _wide(reach, ptype == "Ingress")
+        if wide:
+            rule = INGRESS_FROM_ALL if ptype == "Ingress" else EGRESS_TO_ALL
+            yield hit(rule, w.doc, w.template_meta_path + ".labels",
+                      f"{w.kind} {w.name}: the {ptype.lower()} ipBlocks of NetworkPolicies "
+                      f"{', '.join(sorted(names))}, which all select it, together cover {wide}")

@@ -99,12 +99,35 @@ NAMESPACE_PSA = Rule(
     "Label the Namespace pod-security.kubernetes.io/enforce: restricted (plus "
     "enforce-version, warn and audit).",
 )
+LONG_TOKEN = Rule(
+    "MCP-PSS-021", P, "medium", "Projected ServiceAccount token valid for more than an hour",
+    "Set serviceAccountToken.expirationSeconds to 3600 or less (the kubelet refreshes the "
+    "file before it expires).",
+)
+ROOT_GROUP = Rule(
+    "MCP-PSS-022", P, "high", "Pod or container runs with group 0 (root)",
+    "Set runAsGroup and fsGroup to a non-zero GID (>= 10000, e.g. 65532) and remove 0 from "
+    "supplementalGroups.",
+)
+SYSTEM_NAMESPACE = Rule(
+    "MCP-PSS-023", P, "medium", "Workload in the default or a kube-* namespace",
+    "Deploy the workload into its own namespace (metadata.namespace), never default, "
+    "kube-system, kube-public or kube-node-lease.",
+)
+UNJUDGED = Rule(
+    "MCP-PSS-024", P, "high", "Containers the checker cannot judge",
+    "Check the pods this object creates another way (render them, or run check on the "
+    "controller's output) and suppress this finding with the reason.",
+)
 
 RULES = (
     HOST_NAMESPACES, PRIVILEGED, CAP_ADD, CAP_DROP, VOLUMES, HOST_PORTS, APPARMOR, SELINUX,
     PROC_MOUNT, SECCOMP, SYSCTLS, HOST_PROCESS, PROBE_HOST, PRIV_ESC, RUN_AS_NON_ROOT,
-    RUN_AS_ROOT_UID, HIGH_UID, READ_ONLY_ROOT, EMPTYDIR_SIZE, NAMESPACE_PSA,
+    RUN_AS_ROOT_UID, HIGH_UID, READ_ONLY_ROOT, EMPTYDIR_SIZE, NAMESPACE_PSA, LONG_TOKEN,
+    ROOT_GROUP, SYSTEM_NAMESPACE, UNJUDGED,
 )
+# The kubelet's default and the longest lifetime the bundle accepts for a projected token.
+MAX_TOKEN_SECONDS = 3600
 
 ALLOWED_VOLUMES = {
     "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image",
@@ -145,12 +168,78 @@ def _sc(container: dict[str, Any]) -> dict[str, Any]:
     return as_dict(container.get("securityContext"))
 
 
+def _number(value: Any) -> int | None:
+    """The integer the API server stores for an int64 field written as ``value``, or None.
+
+    kubectl turns YAML into JSON through sigs.k8s.io/yaml, where a float with an integral
+    value (``0.0``, ``-0.0``, ``0e0``) is encoded as that integer, so the API server accepts
+    it as 0; a boolean or a quoted "0" is refused by the decoder, so it never runs.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def check(ctx: Context) -> Iterator[Hit]:
     """All pod-security findings for the documents in ``ctx``."""
     for w in ctx.workloads:
         yield from _pod(ctx, w)
         yield from _containers(ctx, w)
+        yield from _groups(w)
+        yield from _tokens(w)
+        yield from _system_namespace(w)
     yield from _namespaces(ctx)
+    for doc, path, why in ctx.unjudged:
+        kind = doc.get("kind")
+        yield hit(UNJUDGED, doc, path,
+                  f"kind {kind} carries containers at {path} that the checker cannot judge "
+                  f"({why})")
+
+
+def _groups(w: Workload) -> Iterator[Hit]:
+    psc, sp = w.pod_security_context, w.spec_path
+    for key in ("runAsGroup", "fsGroup"):
+        if _number(psc.get(key)) == 0:
+            yield hit(ROOT_GROUP, w.doc, f"{sp}.securityContext.{key}",
+                      f"{w.kind} {w.name} sets {key}: 0 (the root group)")
+    for index, gid in enumerate(as_list(psc.get("supplementalGroups"))):
+        if _number(gid) == 0:
+            yield hit(ROOT_GROUP, w.doc, f"{sp}.securityContext.supplementalGroups[{index}]",
+                      f"{w.kind} {w.name} adds group 0 (root) to supplementalGroups")
+    for c in w.containers:
+        if _number(_sc(c.spec).get("runAsGroup")) == 0:
+            yield hit(ROOT_GROUP, w.doc, f"{c.path}.securityContext.runAsGroup",
+                      f"{w.kind} {w.name} container {c.name} sets runAsGroup: 0 (the root "
+                      "group)")
+
+
+def _tokens(w: Workload) -> Iterator[Hit]:
+    for vi, vol in enumerate(as_list(w.spec.get("volumes"))):
+        sources = as_list(as_dict(as_dict(vol).get("projected")).get("sources"))
+        for si, source in enumerate(sources):
+            token = as_dict(source).get("serviceAccountToken")
+            if not isinstance(token, dict):
+                continue
+            seconds = _number(token.get("expirationSeconds"))
+            if seconds is not None and seconds > MAX_TOKEN_SECONDS:
+                yield hit(LONG_TOKEN, w.doc,
+                          f"{w.spec_path}.volumes[{vi}].projected.sources[{si}]"
+                          ".serviceAccountToken.expirationSeconds",
+                          f"{w.kind} {w.name} projects a ServiceAccount token valid for "
+                          f"{seconds} s (more than {MAX_TOKEN_SECONDS}): a stolen copy works "
+                          "that long")
+
+
+def _system_namespace(w: Workload) -> Iterator[Hit]:
+    # An empty namespace is left to kustomize or kubectl (-n): nothing to judge here.
+    if w.namespace == "default" or w.namespace.startswith("kube-"):
+        yield hit(SYSTEM_NAMESPACE, w.doc, "metadata.namespace",
+                  f"{w.kind} {w.name} runs in namespace {w.namespace}, shared with "
+                  "other workloads or the control plane")
 
 
 def _pod(ctx: Context, w: Workload) -> Iterator[Hit]:
@@ -247,17 +336,18 @@ def _run_as(ctx: Context, w: Workload) -> Iterator[Hit]:
             yield hit(RUN_AS_NON_ROOT, w.doc, f"{c.path}.securityContext.runAsNonRoot",
                       f"{w.kind} {w.name} container {c.name} may run as root: runAsNonRoot "
                       "is set neither on the pod nor on the container")
-    if psc.get("runAsUser") == 0:
+    if _number(psc.get("runAsUser")) == 0:
         yield hit(RUN_AS_ROOT_UID, w.doc, f"{sp}.securityContext.runAsUser",
                   f"{w.kind} {w.name} sets runAsUser: 0")
     for c in w.containers:
-        if _sc(c.spec).get("runAsUser") == 0:
+        if _number(_sc(c.spec).get("runAsUser")) == 0:
             yield hit(RUN_AS_ROOT_UID, w.doc, f"{c.path}.securityContext.runAsUser",
                       f"{w.kind} {w.name} container {c.name} sets runAsUser: 0")
     for c in w.containers:
         for key in ("runAsUser", "runAsGroup"):
             value = _sc(c.spec).get(key, psc.get(key))
-            if not isinstance(value, int) or isinstance(value, bool) or value < 10000:
+            number = _number(value)
+            if number is None or number < 10000:
                 shown = "unset" if value is None else repr(value)
                 yield hit(HIGH_UID, w.doc, f"{c.path}.securityContext.{key}",
                           f"{w.kind} {w.name} container {c.name} effective {key} is {shown}, "

@@ -103,8 +103,8 @@ def hardened(name: str) -> list[Doc]:
                  "ports": [{"protocol": "TCP", "port": 443}]},
                 {"to": [
                     {"ipBlock": {"cidr": "0.0.0.0/0", "except": [
-                        "169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                        "100.64.0.0/10", "127.0.0.0/8"]}},
+                        "169.254.0.0/16", "168.63.129.16/32", "10.0.0.0/8", "172.16.0.0/12",
+                        "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8"]}},
                     {"ipBlock": {"cidr": "::/0", "except": ["fc00::/7", "fe80::/10", "::1/128"]}},
                  ],
                  "ports": [{"protocol": "TCP", "port": 443}]},
@@ -658,6 +658,144 @@ MEANING_CASES: dict[str, tuple[str, str, Callable[[list[Doc]], None]]] = {
         _image("registry.example.com/org/mcp-server:1.2.3@sha512:" + "a" * 64)),
 }
 CASES.update(MEANING_CASES)
+# ---- network and pod-security: equivalent forms and the rules of the safety issue ----------
+# (kept as one block so that other additions to CASES merge without conflicts)
+
+def _ingress_from(peer: Doc) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _allow(docs)["spec"]["ingress"][0]["from"] = [peer]
+    return mutate
+
+
+def _ingress_ports(ports: list[Doc]) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _allow(docs)["spec"]["ingress"][0]["ports"] = ports
+    return mutate
+
+
+def _internet_block(docs: list[Doc]) -> Doc:
+    block: Doc = _allow(docs)["spec"]["egress"][3]["to"][0]["ipBlock"]
+    return block
+
+
+def _two_halves(docs: list[Doc]) -> None:
+    # "Everyone" as two /1 blocks, the private ranges not excepted.
+    _allow(docs)["spec"]["egress"][2]["to"] = [{"ipBlock": {"cidr": "0.0.0.0/1"}},
+                                               {"ipBlock": {"cidr": "128.0.0.0/1"}}]
+
+
+def _halves_in_two_policies(docs: list[Doc]) -> None:
+    # 10.0.0.0/8 split over two policies that both select the pod: allow rules add up.
+    allow = _allow(docs)
+    allow["spec"]["egress"][2]["to"] = [{"ipBlock": {"cidr": "10.0.0.0/9"}}]
+    other = copy.deepcopy(allow)
+    other["metadata"]["name"] = allow["metadata"]["name"] + "-more"
+    other["spec"]["policyTypes"] = ["Egress"]
+    del other["spec"]["ingress"]
+    other["spec"]["egress"] = [{"to": [{"ipBlock": {"cidr": "10.128.0.0/9"}}],
+                                "ports": [{"protocol": "TCP", "port": 443}]}]
+    docs.insert(docs.index(allow) + 1, other)
+
+
+def _except_only_imds(docs: list[Doc]) -> None:
+    # Excepting the IMDS address alone leaves the ECS/EKS credential agents (169.254.170.x).
+    block = _internet_block(docs)
+    block["except"] = ["169.254.169.254/32" if e == "169.254.0.0/16" else e
+                       for e in block["except"]]
+
+
+def _wireserver_reachable(docs: list[Doc]) -> None:
+    block = _internet_block(docs)
+    block["except"] = [e for e in block["except"] if e != "168.63.129.16/32"]
+
+
+def _dns_every_namespace(docs: list[Doc]) -> None:
+    _allow(docs)["spec"]["egress"][0]["to"][0]["namespaceSelector"] = {}
+
+
+def _egress_protocol_only(docs: list[Doc]) -> None:
+    _allow(docs)["spec"]["egress"][3]["ports"] = [{"protocol": "TCP"}]
+
+
+def _long_token(docs: list[Doc]) -> None:
+    source = _pod(docs)["volumes"][2]["projected"]["sources"][0]
+    source["serviceAccountToken"]["expirationSeconds"] = 86400
+
+
+def _in_namespace(namespace: str) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        old = _get(docs, "Namespace")["metadata"]["name"]
+        for doc in docs:
+            md = doc["metadata"]
+            if doc["kind"] == "Namespace":
+                md["name"] = namespace
+            elif md.get("namespace") == old:
+                md["namespace"] = namespace
+            for subject in doc.get("subjects", []):
+                if subject.get("namespace") == old:
+                    subject["namespace"] = namespace
+    return mutate
+
+
+def _as_rollout(docs: list[Doc]) -> None:
+    # An Argo Rollout carries the same pod template as a Deployment: judged by its shape.
+    rollout = _get(docs, "Deployment")
+    rollout.update(apiVersion="argoproj.io/v1alpha1", kind="Rollout")
+    rollout["spec"]["strategy"] = {"canary": {"steps": [{"setWeight": 50}, {"pause": {}}]}}
+    rollout["spec"]["template"]["spec"]["containers"][0]["securityContext"]["privileged"] = True
+
+
+def _workflow(docs: list[Doc]) -> None:
+    # An Argo Workflow runs a container that is not inside a pod spec the rules can judge.
+    md = _get(docs, "ServiceAccount")["metadata"]
+    docs.append({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+        "metadata": {"name": f"{md['name']}-job", "namespace": md["namespace"]},
+        "spec": {"entrypoint": "main", "serviceAccountName": md["name"],
+                 "templates": [{"name": "main", "container": {
+                     "image": f"registry.example.com/org/job:1.0@{DIGEST}",
+                     "command": ["/job"]}}]},
+    })
+
+
+CASES.update({
+    "net-003-exists": ("MCP-NET-003", "ingress namespaceSelector Exists on "
+                       "kubernetes.io/metadata.name (every namespace)",
+                       _ingress_from({"namespaceSelector": {"matchExpressions": [
+                           {"key": "kubernetes.io/metadata.name", "operator": "Exists"}]}})),
+    "net-003-notin": ("MCP-NET-003", "ingress namespaceSelector NotIn a few namespaces",
+                      _ingress_from({"namespaceSelector": {"matchExpressions": [
+                          {"key": "kubernetes.io/metadata.name", "operator": "NotIn",
+                           "values": ["kube-system", "default"]}]}})),
+    "net-004-halves": ("MCP-NET-004", "egress to 0.0.0.0/1 and 128.0.0.0/1 (everyone)",
+                       _two_halves),
+    "net-004-policies": ("MCP-NET-004", "10.0.0.0/9 and 10.128.0.0/9 in two policies "
+                         "selecting the pod", _halves_in_two_policies),
+    "net-005-ecs": ("MCP-NET-005", "0.0.0.0/0 excepting 169.254.169.254/32 only "
+                    "(169.254.170.2/.23 reachable)", _except_only_imds),
+    "net-005-wireserver": ("MCP-NET-005", "0.0.0.0/0 without the 168.63.129.16 except",
+                           _wireserver_reachable),
+    "net-006-protocol": ("MCP-NET-006", "ingress port entry with a protocol and no port",
+                         _ingress_ports([{"protocol": "TCP"}])),
+    "net-006-endport": ("MCP-NET-006", "ingress ports 1-32767 and 32768-65535 (endPort)",
+                        _ingress_ports([{"protocol": "TCP", "port": 1, "endPort": 32767},
+                                        {"protocol": "TCP", "port": 32768,
+                                         "endPort": 65535}])),
+    "net-007": ("MCP-NET-007", "DNS egress to k8s-app=kube-dns pods in every namespace",
+                _dns_every_namespace),
+    "net-008": ("MCP-NET-008", "egress port entry with a protocol and no port",
+                _egress_protocol_only),
+    "pss-021": ("MCP-PSS-021", "projected token expirationSeconds 86400", _long_token),
+    "pss-022": ("MCP-PSS-022", "fsGroup: 0", _set_pod_sc(fsGroup=0)),
+    "pss-022-float": ("MCP-PSS-022", "supplementalGroups [0.0] (read as 0)",
+                      _set_pod_sc(supplementalGroups=[0.0])),
+    "pss-023": ("MCP-PSS-023", "every object in namespace default", _in_namespace("default")),
+    "pss-002-rollout": ("MCP-PSS-002", "privileged container in an Argo Rollout",
+                        _as_rollout),
+    "pss-024": ("MCP-PSS-024", "Argo Workflow with a container outside a pod spec",
+                _workflow),
+})
+
 HARDENED = "hardened"
 
 

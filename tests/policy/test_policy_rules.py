@@ -118,11 +118,19 @@ def test_ipv6_metadata_needs_an_except() -> None:
     assert any("fd00:ec2::254" in f.message for f in findings)
 
 
-def test_metadata_except_as_slash_32_is_enough() -> None:
+def test_metadata_except_must_cover_all_link_local_and_wireserver() -> None:
+    # Excepting the IMDS address alone leaves the ECS/EKS credential agents reachable.
     docs = _docs()
-    _egress(docs)[3]["to"][0]["ipBlock"]["except"] = [
-        "169.254.169.254/32", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]
-    assert evaluate(docs) == []
+    privates = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8"]
+    block = _egress(docs)[3]["to"][0]["ipBlock"]
+    block["except"] = ["169.254.169.254/32", "168.63.129.16/32", *privates]
+    findings = evaluate(docs)
+    assert _rules(findings) == {"MCP-NET-005"}
+    assert "169.254.0.0/16" in findings[0].message
+    block["except"] = ["169.254.0.0/17", "169.254.128.0/17", "168.63.129.16/32", *privates]
+    assert evaluate(docs) == []  # the same addresses, spelled as two halves
+    block["except"] = ["169.254.0.0/16", *privates]
+    assert "168.63.129.16/32" in evaluate(docs)[0].message
 
 
 def test_link_local_cidr_reaching_metadata_is_flagged() -> None:
@@ -282,3 +290,331 @@ def test_bad_kube_version() -> None:
     with pytest.raises(InputError):
         evaluate([], "latest")
     assert evaluate([], "v1.33.2") == []
+
+
+# ---- network: meaning, not spelling --------------------------------------------------------
+
+def _ingress(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = _kind(docs, "NetworkPolicy", 1)["spec"]["ingress"]
+    return rules
+
+
+def _expr(key: str, operator: str, *values: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"key": key, "operator": operator}
+    if values:
+        out["values"] = list(values)
+    return out
+
+
+NAME = "kubernetes.io/metadata.name"
+
+
+@pytest.mark.parametrize("selector, every", [
+    ({}, True),
+    ({"matchExpressions": [_expr(NAME, "Exists")]}, True),
+    ({"matchExpressions": [_expr(NAME, "NotIn", "kube-system", "default")]}, True),
+    ({"matchExpressions": [_expr("no-namespace-has-this", "DoesNotExist")]}, True),
+    ({"matchExpressions": [_expr(NAME, "NotIn", "a"), _expr("team", "DoesNotExist")]}, True),
+    ({"matchLabels": {NAME: "ingress-nginx"}}, False),
+    ({"matchExpressions": [_expr(NAME, "In", "ingress-nginx", "gateway")]}, False),
+    ({"matchExpressions": [_expr("team", "Exists")]}, False),
+    ({"matchExpressions": [_expr(NAME, "NotIn", "a"), _expr("team", "In", "web")]}, False),
+])
+def test_namespace_selector_that_selects_every_namespace(
+        selector: dict[str, Any], every: bool) -> None:
+    docs = _docs()
+    _ingress(docs)[0]["from"] = [{"namespaceSelector": selector}]
+    assert _rules(evaluate(docs)) == ({"MCP-NET-003"} if every else set())
+
+
+def test_pods_selected_in_every_namespace_are_still_everyone() -> None:
+    docs = _docs()
+    _ingress(docs)[0]["from"] = [{"namespaceSelector": {}, "podSelector": {
+        "matchLabels": {"app": "frontend"}}}]
+    findings = evaluate(docs)
+    assert _rules(findings) == {"MCP-NET-003"}
+    assert "app=frontend" in findings[0].message
+
+
+def test_dns_in_every_namespace_is_lower_severity_only_on_port_53() -> None:
+    docs = _docs()
+    dns = _egress(docs)[0]
+    dns["to"][0]["namespaceSelector"] = {"matchExpressions": [_expr(NAME, "Exists")]}
+    findings = evaluate(docs)
+    assert [(f.rule, f.severity) for f in findings] == [("MCP-NET-007", "medium")]
+    dns["ports"].append({"protocol": "TCP", "port": 443})
+    assert _rules(evaluate(docs)) == {"MCP-NET-004"}
+    dns["ports"] = dns["ports"][:2]
+    dns["to"][0]["podSelector"] = {}  # every pod in every namespace
+    assert _rules(evaluate(docs)) == {"MCP-NET-004"}
+
+
+@pytest.mark.parametrize("blocks", [
+    [{"cidr": "10.0.0.0/9"}, {"cidr": "10.128.0.0/9"}],
+    [{"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}, {"cidr": "10.1.0.0/16"}],
+])
+def test_ipblocks_of_one_rule_add_up(blocks: list[dict[str, Any]]) -> None:
+    docs = _docs()
+    _egress(docs)[2]["to"] = [{"ipBlock": b} for b in blocks]
+    findings = evaluate(docs)
+    assert _rules(findings) == {"MCP-NET-004"}
+    assert findings[0].path == "spec.egress[2]" and "10.0.0.0/8" in findings[0].message
+
+
+def test_ipblocks_of_two_rules_of_one_policy_add_up() -> None:
+    docs = _docs()
+    _egress(docs)[2]["to"] = [{"ipBlock": {"cidr": "192.168.0.0/17"}}]
+    _egress(docs).append({"to": [{"ipBlock": {"cidr": "192.168.128.0/17"}}],
+                          "ports": [{"protocol": "TCP", "port": 5432}]})
+    findings = evaluate(docs)
+    assert [(f.rule, f.path) for f in findings] == [("MCP-NET-004", "spec.egress")]
+
+
+def test_ipblocks_of_policies_add_up_only_for_pods_both_select() -> None:
+    docs = corpus.build("net-004-policies")
+    findings = evaluate(docs)
+    assert [(f.rule, f.kind) for f in findings] == [("MCP-NET-004", "Deployment")]
+    other = _kind(docs, "NetworkPolicy", 2)
+    other["spec"]["podSelector"] = {"matchLabels": {"app": "someone-else"}}
+    assert evaluate(docs) == []
+
+
+@pytest.mark.parametrize("blocks", [
+    ["0.0.0.0/0"],
+    ["0.0.0.0/1", "128.0.0.0/1"],
+    # the public internet without the private ranges is still every source that matters
+    ["0.0.0.0/5", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6", "16.0.0.0/4", "32.0.0.0/3",
+     "64.0.0.0/2", "128.0.0.0/1"],
+])
+def test_ingress_from_everyone_in_any_spelling(blocks: list[str]) -> None:
+    docs = _docs()
+    _ingress(docs)[0]["from"] = [{"ipBlock": {"cidr": b, "except": [
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8"]}}
+        for b in blocks]
+    assert _rules(evaluate(docs)) == {"MCP-NET-003"}
+
+
+def test_ingress_from_a_public_range_is_fine() -> None:
+    docs = _docs()
+    _ingress(docs)[0]["from"] = [{"ipBlock": {"cidr": "203.0.113.0/24"}}]
+    assert evaluate(docs) == []
+
+
+@pytest.mark.parametrize("ports, every", [
+    ([], True),
+    ([{"protocol": "TCP"}], True),
+    ([{"protocol": "UDP"}], True),
+    ([{"protocol": "TCP", "port": 1, "endPort": 65535}], True),
+    ([{"port": 1, "endPort": 40000}, {"protocol": "TCP", "port": 40001, "endPort": 65535}], True),
+    ([{"protocol": "TCP", "port": 1, "endPort": 65534}], False),
+    ([{"protocol": "TCP", "port": 1, "endPort": 100}, {"protocol": "UDP", "port": 101,
+                                                       "endPort": 65535}], False),
+    ([{"protocol": "TCP", "port": "http"}], False),
+    ([{"protocol": "TCP", "port": 8080}], False),
+])
+def test_ports_that_open_every_port(ports: list[dict[str, Any]], every: bool) -> None:
+    docs = _docs()
+    _ingress(docs)[0]["ports"] = ports
+    _egress(docs)[3]["ports"] = copy.deepcopy(ports)
+    expected = {"MCP-NET-006", "MCP-NET-008"} if every else set()
+    assert _rules(evaluate(docs)) == expected
+
+
+@pytest.mark.parametrize("cidr, flagged", [
+    ("169.254.20.10/32", False),     # NodeLocal DNSCache: a single node-local address
+    ("169.254.169.254/32", True),
+    ("169.254.170.2/32", True),      # ECS task credentials
+    ("169.254.170.23/32", True),     # EKS Pod Identity agent
+    ("fd00:ec2::23/128", True),
+    ("168.63.129.16/32", True),      # Azure WireServer
+    ("169.254.170.0/24", True),
+    ("168.63.0.0/16", True),
+    ("fe80::/64", True),
+])
+def test_metadata_judged_on_addresses_reached(cidr: str, flagged: bool) -> None:
+    docs = _docs()
+    _egress(docs)[1]["to"][0]["ipBlock"]["cidr"] = cidr
+    assert _rules(evaluate(docs)) == ({"MCP-NET-005"} if flagged else set())
+
+
+def test_index_selects_exactly_what_every_selector_selects() -> None:
+    # The namespace/label index must give the same policies as testing each one.
+    from scaffold.policy import network
+    from scaffold.policy.model import Context, selector_matches
+
+    selectors: list[Any] = [
+        {}, {"matchLabels": {"a": "1"}}, {"matchLabels": {"a": "1", "b": "2"}},
+        {"matchLabels": {"b": "2"}}, {"matchExpressions": [_expr("a", "In", "1", "3")]},
+        {"matchExpressions": [_expr("b", "Exists")]},
+        {"matchExpressions": [_expr("a", "NotIn", "1")]},
+        {"matchExpressions": [_expr("c", "DoesNotExist")]},
+        {"matchLabels": {"a": 1}}, None,
+    ]
+    label_sets: list[dict[str, Any]] = [
+        {}, {"a": "1"}, {"a": "1", "b": "2"}, {"b": "2"}, {"a": "3", "c": "x"}, {"a": 1},
+    ]
+    policies = [{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                 "metadata": {"name": f"p{i}", "namespace": ns},
+                 "spec": {"podSelector": sel, "policyTypes": ["Ingress"]}}
+                for ns in ("x", "y") for i, sel in enumerate(selectors)]
+    pods = [{"apiVersion": "v1", "kind": "Pod",
+             "metadata": {"name": f"w{i}", "namespace": ns, "labels": labels},
+             "spec": {"containers": [{"name": "c", "image": "i"}]}}
+            for ns in ("x", "y", "z") for i, labels in enumerate(label_sets)]
+    ctx = Context([*policies, *pods], (1, 33))
+    index = network._Index(network._judge_policy(p)[0] for p in policies)
+    for w in ctx.workloads:
+        expected = {p["metadata"]["name"] for p in policies
+                    if p["metadata"]["namespace"] == w.namespace
+                    and selector_matches(p["spec"]["podSelector"], w.labels)}
+        group, found = index.selecting(w)
+        got = [p.doc["metadata"]["name"] for p in (*group.members, *found)]
+        assert sorted(got) == sorted(expected), w.labels
+
+
+# ---- pod security: tokens, group 0, namespaces, pod specs of any kind ----------------------
+
+def _token(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    token: dict[str, Any] = _pod(docs)["volumes"][2]["projected"]["sources"][0][
+        "serviceAccountToken"]
+    return token
+
+
+@pytest.mark.parametrize("seconds, flagged", [
+    (3600, False), (600, False), (3601, True), (86400, True), (7200.0, True)])
+def test_projected_token_lifetime(seconds: float, flagged: bool) -> None:
+    docs = _docs()
+    _token(docs)["expirationSeconds"] = seconds
+    assert _rules(evaluate(docs)) == ({"MCP-PSS-021"} if flagged else set())
+
+
+def test_projected_token_without_expiration_is_the_default_hour() -> None:
+    docs = _docs()
+    del _token(docs)["expirationSeconds"]
+    assert evaluate(docs) == []
+
+
+@pytest.mark.parametrize("where, key, value", [
+    ("pod", "fsGroup", 0),
+    ("pod", "fsGroup", 0.0),
+    ("pod", "fsGroup", -0.0),
+    ("pod", "supplementalGroups", [65532, 0]),
+    ("pod", "supplementalGroups", [0.0]),
+])
+def test_group_zero_in_any_numeric_spelling(where: str, key: str, value: Any) -> None:
+    docs = _docs()
+    _pod(docs)["securityContext"][key] = value
+    findings = evaluate(docs)
+    assert _rules(findings) == {"MCP-PSS-022"}
+    assert findings[0].path.startswith(f"spec.template.spec.securityContext.{key}")
+
+
+@pytest.mark.parametrize("level", ["pod", "container"])
+def test_run_as_group_zero(level: str) -> None:
+    docs = _docs()
+    target = (_pod(docs) if level == "pod" else _pod(docs)["containers"][0])
+    _pod(docs)["containers"][0]["securityContext"].pop("runAsGroup")
+    target["securityContext"]["runAsGroup"] = 0
+    # group 0 is also below the bundle's 10000 floor
+    assert _rules(evaluate(docs)) == {"MCP-PSS-022", "MCP-PSS-017"}
+
+
+@pytest.mark.parametrize("value", [False, "0"])
+def test_values_the_api_server_refuses_are_not_group_zero(value: Any) -> None:
+    # A boolean or a quoted number never reaches a pod: the decoder refuses it (the schema
+    # check reports it); it is not the root group.
+    docs = _docs()
+    _pod(docs)["securityContext"]["fsGroup"] = value
+    assert "MCP-PSS-022" not in _rules(evaluate(docs))
+
+
+def test_run_as_user_false_is_not_root() -> None:
+    docs = _docs()
+    _pod(docs)["containers"][0]["securityContext"]["runAsUser"] = False
+    assert "MCP-PSS-016" not in _rules(evaluate(docs))
+    _pod(docs)["containers"][0]["securityContext"]["runAsUser"] = 0.0
+    assert "MCP-PSS-016" in _rules(evaluate(docs))
+
+
+@pytest.mark.parametrize("namespace, flagged", [
+    ("default", True), ("kube-system", True), ("kube-public", True), ("kube-node-lease", True),
+    ("kubeflow", False), ("team-default", False), ("", False)])
+def test_workload_namespace(namespace: str, flagged: bool) -> None:
+    docs = _docs()
+    if namespace:
+        corpus._in_namespace(namespace)(docs)
+    else:  # left to kustomize: no namespace on any object
+        for doc in docs:
+            doc["metadata"].pop("namespace", None)
+    findings = evaluate(docs)
+    assert ("MCP-PSS-023" in _rules(findings)) is flagged
+    assert all(f.pattern == "pod-security" for f in findings if f.rule == "MCP-PSS-023")
+
+
+def _template_of(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    template: dict[str, Any] = copy.deepcopy(_kind(docs, "Deployment")["spec"]["template"])
+    return template
+
+
+@pytest.mark.parametrize("kind, api, make, spec_path", [
+    ("Rollout", "argoproj.io/v1alpha1",
+     lambda t: {"replicas": 2, "template": t}, "spec.template.spec"),
+    ("Service", "serving.knative.dev/v1", lambda t: {"template": t}, "spec.template.spec"),
+    ("CloneSet", "apps.kruise.io/v1alpha1", lambda t: {"template": t}, "spec.template.spec"),
+    ("PyTorchJob", "kubeflow.org/v1",
+     lambda t: {"pytorchReplicaSpecs": {"Master": {"replicas": 1, "template": t},
+                                        "Worker": {"replicas": 2, "template": t}}},
+     "spec.pytorchReplicaSpecs.Master.template.spec"),
+])
+def test_pod_specs_of_any_kind_are_judged(
+        kind: str, api: str, make: Any, spec_path: str) -> None:
+    docs = _docs()
+    template = _template_of(docs)
+    docs.remove(_kind(docs, "Deployment"))
+    obj = {"apiVersion": api, "kind": kind,
+           "metadata": {"name": "other", "namespace": _kind(docs, "ServiceAccount")[
+               "metadata"]["namespace"]},
+           "spec": make(template)}
+    docs.append(obj)
+    assert evaluate(docs) == []  # the hardened pod, judged: clean
+    template["spec"]["containers"][0]["securityContext"]["privileged"] = True
+    template["spec"]["hostNetwork"] = True
+    findings = evaluate(docs)
+    assert {(f.kind, f.rule) for f in findings} == {(kind, "MCP-PSS-002"), (kind, "MCP-PSS-001")}
+    assert any(f.path.startswith(spec_path) for f in findings)
+
+
+def test_pod_template_labels_of_any_kind_meet_network_policies() -> None:
+    docs = _docs()
+    template = _template_of(docs)
+    docs.remove(_kind(docs, "Deployment"))
+    template["metadata"]["labels"] = {"app": "unselected"}
+    docs.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                 "metadata": {"name": "r", "namespace": "elsewhere"},
+                 "spec": {"template": template}})
+    assert _rules(evaluate(docs)) == {"MCP-NET-001", "MCP-NET-002"}
+
+
+@pytest.mark.parametrize("spec, path", [
+    ({"templates": [{"name": "main", "container": {"image": "busybox"}}]},
+     "spec.templates[0].container"),
+    ({"steps": [{"name": "build", "image": "golang"}]}, "spec.steps"),
+    # an operator's container patch: merged into a pod the checker never sees
+    ({"containers": [{"name": "prometheus", "args": ["--log.level=debug"]}]},
+     "spec.containers"),
+])
+def test_containers_the_checker_cannot_judge_are_reported(
+        spec: dict[str, Any], path: str) -> None:
+    doc = {"apiVersion": "example.com/v1", "kind": "Thing",
+           "metadata": {"name": "t", "namespace": "n"}, "spec": spec}
+    findings = evaluate([doc])
+    assert [(f.rule, f.path) for f in findings] == [("MCP-PSS-024", path)]
+    assert "Thing" in findings[0].message
+
+
+def test_objects_without_containers_are_not_workloads() -> None:
+    docs = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+             "data": {"containers": "[]", "image": "x"}},
+            {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "t"},
+             "spec": {"image": {"repository": "x"}, "containers": []}}]
+    assert evaluate(docs) == []
