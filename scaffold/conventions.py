@@ -50,7 +50,5 @@ GENERATED_LABELS = frozenset({NAME_LABEL, INSTANCE_LABEL, VERSION_LABEL, *FIXED_
 HA_REPLICAS = 2
 # PodDisruptionBudget.spec.unhealthyPodEvictionPolicy exists from Kubernetes 1.27 on.
 PDB_EVICTION_POLICY_SINCE = (1, 27)
-# NodeLocal DNSCache listens on this link-local address on every node (the add-on's default).
-NODE_LOCAL_DNS = "169.254.20.10/32"
 # The Pod Security Standards level the Namespace enforces, warns and audits.
 POD_SECURITY_LEVEL = "restricted"
