@@ -10,14 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from . import conventions, netranges, providers
-from . import values as _values  # module, not names: values may import conventions freely
 from .providers import SecretProvider
-
-if TYPE_CHECKING:
-    from .values import Values
+from .values import Values, check_label_value, egress_excepts, image_tag
 
 Labels = Mapping[str, str]
 
@@ -297,8 +294,8 @@ def build(v: Values) -> BundlePlan:
 def _labels(v: Values) -> Labels:
     name = v["name"]
     labels = {conventions.NAME_LABEL: name, conventions.INSTANCE_LABEL: name}
-    tag = _values.image_tag(v["image"])
-    if tag and _values.check_label_value(tag) is None:
+    tag = image_tag(v["image"])
+    if tag and check_label_value(tag) is None:
         labels[conventions.VERSION_LABEL] = tag
     labels.update(conventions.FIXED_LABELS)
     labels.update(sorted(v["labels"].items()))
@@ -344,7 +341,7 @@ def _api(v: Values) -> ApiAccess | None:
 
 
 def _ip_block(cidr: str) -> IpBlock:
-    return IpBlock(cidr, tuple(_values.egress_excepts(cidr)))
+    return IpBlock(cidr, tuple(egress_excepts(cidr)))
 
 
 def _external(rule: Mapping[str, Any]) -> ExternalEgress:
