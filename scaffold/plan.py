@@ -7,6 +7,7 @@ files as `Manifest` entries: adding a file is one entry in `_outputs` plus one t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -340,14 +341,18 @@ def _api(v: Values) -> ApiAccess | None:
                      port=api["port"], token_expiration_seconds=api["tokenExpirationSeconds"])
 
 
+@functools.lru_cache(maxsize=512)
 def _ip_block(cidr: str) -> IpBlock:
+    # Cached: the set arithmetic is the costliest step, and servers share their CIDRs.
     return IpBlock(cidr, tuple(egress_excepts(cidr)))
+
+
+_PRIVATE = frozenset(str(n) for n in netranges.PRIVATE)
 
 
 def _external(rule: Mapping[str, Any]) -> ExternalEgress:
     block = _ip_block(rule["cidr"])
-    private = {str(n) for n in netranges.PRIVATE}
-    return ExternalEgress(block, tuple(rule["ports"]), internet=not private.isdisjoint(block.excepts))
+    return ExternalEgress(block, tuple(rule["ports"]), internet=not _PRIVATE.isdisjoint(block.excepts))
 
 
 def _network(v: Values, api: ApiAccess | None) -> NetworkPlan:
