@@ -1,8 +1,9 @@
-"""Render checked values into the files of a Kustomize base: one Jinja2 template per object.
+"""Render checked values into the files of a Kustomize base: one Jinja2 template per file.
 
-Python works out what the objects hold (labels, excepts, mounts); the templates lay it out.
-Every user value reaches the YAML through the |q filter (a JSON-quoted scalar) or |yaml (a
-YAML dumper), so no value can add keys or change type."""
+The plan (scaffold/plan.py) works out what the objects hold and which files the base has;
+the templates lay it out. Every user value reaches the YAML through the |q filter (a
+JSON-quoted scalar), |yaml or |document (a YAML dumper), so no value can add keys or change
+type."""
 
 from __future__ import annotations
 
@@ -15,13 +16,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from . import providers, yamlio
-from .values import Values, check_label_value, egress_excepts, image_tag
-
-# kube-validate schemas gained PodDisruptionBudget.spec.unhealthyPodEvictionPolicy in 1.27.
-_PDB_EVICTION_POLICY_SINCE = (1, 27)
-_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
-_HOME = "/home/mcp"
+from . import plan, yamlio
+from .values import Values
 
 
 @dataclass(frozen=True)
@@ -71,6 +67,11 @@ def _yaml(value: dict[str, Any], indent: int) -> str:
     return "\n".join(pad + line if line else line for line in yamlio.dump(flat).splitlines())
 
 
+def _document(value: Any) -> str:
+    # A whole YAML document from the dumper (values.yaml): the structure is the dumper's.
+    return yamlio.dump(value)
+
+
 def _spaces(count: int) -> str:
     # Indentation only: an int, so it can carry nothing from the values.
     if not isinstance(count, int):
@@ -117,143 +118,21 @@ def _environment() -> Any:
     env.filters["q"] = _q
     env.filters["yaml"] = _yaml
     env.filters["spaces"] = _spaces
+    env.filters["document"] = _document
     return env
-
-
-def _context(v: Values) -> dict[str, Any]:
-    name = v["name"]
-    labels = {
-        "app.kubernetes.io/name": name,
-        "app.kubernetes.io/instance": name,
-    }
-    tag = image_tag(v["image"])
-
-    if tag and check_label_value(tag) is None:
-        labels["app.kubernetes.io/version"] = tag
-    labels["app.kubernetes.io/component"] = "mcp-server"
-    labels["app.kubernetes.io/part-of"] = "mcp-servers"
-    labels["app.kubernetes.io/managed-by"] = "mcp-scaffold"
-    labels.update(sorted(v["labels"].items()))
-    selector = {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": name}
-
-    version = v["kubernetesVersion"]
-    namespace_labels = {
-        "pod-security.kubernetes.io/enforce": "restricted",
-        "pod-security.kubernetes.io/enforce-version": f"v{version}",
-        "pod-security.kubernetes.io/warn": "restricted",
-        "pod-security.kubernetes.io/warn-version": f"v{version}",
-        "pod-security.kubernetes.io/audit": "restricted",
-        "pod-security.kubernetes.io/audit-version": f"v{version}",
-        "app.kubernetes.io/managed-by": "mcp-scaffold",
-        **dict(sorted(v["labels"].items())),
-    }
-
-    secrets = v["secrets"]
-    provider_name = secrets["provider"] if secrets["provider"] != "none" else ""
-    module = providers.get(provider_name) if provider_name else None
-    block = secrets.get(provider_name, {})
-    pod_labels = dict(labels)
-    if module is not None and hasattr(module, "pod_labels"):
-        pod_labels.update(module.pod_labels(block))
-
-    api_access = bool(v["configMaps"])
-    home = _HOME if v["runtime"] != "generic" else ""
-    mounts = [{"name": "tmp", "path": "/tmp", "read_only": False}]
-    if home:
-        mounts.append({"name": "home", "path": home, "read_only": False})
-    if api_access:
-        mounts.append({"name": "api-token", "path": _TOKEN_PATH, "read_only": True})
-    if module is not None:
-        mounts.append({"name": "secrets", "path": secrets["mountPath"], "read_only": True})
-
-    env = [{"name": k, "value": val} for k, val in sorted(v["env"].items())]
-    if home:
-        env += [{"name": "HOME", "value": home},
-                {"name": "XDG_CACHE_HOME", "value": f"{home}/.cache"}]
-    if v["runtime"] == "node":
-        env += [{"name": "NPM_CONFIG_CACHE", "value": f"{home}/.npm"}]
-    if v["runtime"] == "python":
-        env += [{"name": "UV_CACHE_DIR", "value": f"{home}/.cache/uv"},
-                {"name": "PIP_CACHE_DIR", "value": f"{home}/.cache/pip"},
-                {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}]
-    env += [{"name": "TMPDIR", "value": "/tmp"}]
-    secret_files = [{"env": k, "path": f"{secrets['mountPath'].rstrip('/')}/{f}"}
-                    for k, f in sorted(secrets["files"].items())]
-    env += [{"name": f["env"], "value": f["path"]} for f in secret_files]
-
-    external = []
-    for rule in v["externalEgress"]:
-        external.append({"cidr": rule["cidr"], "ports": rule["ports"],
-                         "except": egress_excepts(rule["cidr"]),
-                         "internet": rule["cidr"] in ("0.0.0.0/0", "::/0")})
-    downstream = [{**d, "namespace": d.get("namespace", v["namespace"])} for d in v["downstream"]]
-
-    major, minor = (int(x) for x in version.split("."))
-    if not v["ingress"]["podLabels"]:
-        ingress_note = (f"An ingress controller in namespace `{v['ingress']['namespace']}`; every"
-                        " pod there may connect (set ingress.podLabels to narrow it).")
-    else:
-        ingress_note = f"An ingress controller in namespace `{v['ingress']['namespace']}`."
-    return {
-        "v": v,
-        "labels": labels,
-        "pod_labels": pod_labels,
-        "selector": selector,
-        "policy_selector": {"app.kubernetes.io/instance": name},
-        "namespace_labels": namespace_labels,
-        "sa_annotations": module.sa_annotations(block) if module else {},
-        "api_access": api_access,
-        "api_blocks": [{"cidr": c, "except": egress_excepts(c)} for c in v["apiServer"]["cidrs"]],
-        "home": home,
-        "mounts": mounts,
-        "env": env,
-        "provider": provider_name,
-        "spc_name": f"{name}-secrets",
-        "spc_parameters": module.parameters(block, v) if module else {},
-        "secret_files": secret_files,
-        "prerequisites": module.prerequisites(block, v) if module else [],
-        "external": external,
-        "downstream": downstream,
-        "pdb_eviction_policy": (major, minor) >= _PDB_EVICTION_POLICY_SINCE,
-        "ingress_note": ingress_note,
-        "probe_paths": {k: p.get("path", "") for k, p in v["probes"].items()},
-    }
-
-
-def manifest_names(v: Values) -> list[str]:
-    """The object files of the base, in apply order (kustomization lists them so)."""
-    names = ["namespace.yaml", "serviceaccount.yaml"]
-    if v["configMaps"]:
-        names += ["role.yaml", "rolebinding.yaml"]
-    names.append("networkpolicy.yaml")
-    if v["secrets"]["provider"] != "none":
-        names.append("secretproviderclass.yaml")
-    names += ["deployment.yaml", "service.yaml"]
-    if v["replicas"] >= 2:
-        names.append("poddisruptionbudget.yaml")
-    return names
-
-
-_VALUES_HEADER = (
-    "# The answers that produced this base. Regenerate it with:\n"
-    "#   mcp-scaffold new --values values.yaml --output <this dir> --force\n"
-    "# Every key is described by `mcp-scaffold schema`.\n"
-)
 
 
 def render(v: Values) -> list[RenderedFile]:
     """The files of the base for checked values, in a fixed order; same values, same bytes."""
+    bundle = plan.build(v)
     env = _environment()
-    ctx = _context(v)
-    names = manifest_names(v)
-    files = [RenderedFile(n, env.get_template(f"{n}.j2").render(ctx)) for n in names]
-    files.append(RenderedFile("kustomization.yaml",
-                              env.get_template("kustomization.yaml.j2").render(
-                                  ctx, resources=names)))
-    files.append(RenderedFile("values.yaml", _VALUES_HEADER + yamlio.dump(v)))
-    all_names = [f.path for f in files] + ["README.md"]
-    files.append(RenderedFile("README.md",
-                              env.get_template("README.md.j2").render(ctx, files=all_names)))
+    files: list[RenderedFile] = []
+    for server in bundle.servers:
+        outputs = server.files
+        # kustomization.yaml.j2 still reads the values as `v`; every other template, the plan.
+        ctx = {"plan": server, "namespace": bundle.namespace, "resources": server.resources,
+               "files": [m.name for m in outputs], "v": server.answers}
+        files += [RenderedFile(m.name, env.get_template(m.template).render(ctx)) for m in outputs]
     return files
 
 

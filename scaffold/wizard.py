@@ -293,7 +293,7 @@ class _Wizard:
         self.ask("externalEgress")
         self.ask("secrets.provider")
         provider = _get(self.answers, "secrets.provider")
-        if isinstance(provider, str) and provider != "none":
+        if isinstance(provider, str) and provider != providers.NONE:
             if provider in _node("secrets").get("properties", {}):
                 self.ask(f"secrets.{provider}", required=True)
             self.ask_files(provider)
@@ -554,7 +554,7 @@ def summary(v: Values) -> str:
         token += (f"; a {v['apiServer']['tokenExpirationSeconds']}s projected token and a Role"
                   f" reading only ConfigMaps {', '.join(v['configMaps'])} (get, watch)")
     provider = v["secrets"]["provider"]
-    secrets = ("no secrets" if provider == "none" else
+    secrets = ("no secrets" if provider == providers.NONE else
                f"{provider} through the Secrets Store CSI driver, read-only files at"
                f" {v['secrets']['mountPath']} ({', '.join(v['secrets']['files'])}); no Secret"
                " objects")

@@ -1,37 +1,41 @@
-"""Secret providers: one small module each, all with the same functions.
+"""Secret providers: one SecretProvider subclass per module, one instance each, registered here.
 
-A provider module exposes:
-  problems(block, values) -> list[Problem]     rules beyond the schema
-  produced_files(block) -> set[str]            file names the mount will hold
-  parameters(block, values) -> dict[str, Any]  SecretProviderClass parameters, before
-                                               the embedded lists are dumped to strings
-  sa_annotations(block) -> dict[str, str]      workload-identity wiring on the ServiceAccount
-  prerequisites(block, values) -> list[str]    what the cluster / cloud side must have (README)
-  audience(block) -> str                       the CSIDriver tokenRequests audience it needs
-  REQUIRED_PARAMETERS: tuple[str, ...]         parameters it refuses to mount without
-
-and may expose (absent means none):
-  pod_labels(block) -> dict[str, str]          labels on the pod template (e.g. Azure's
-                                               azure.workload.identity/use: "true")
-  warnings(block, values) -> list[Problem]     doubts that do not stop rendering (printed to
-                                               stderr), e.g. a Vault KV path without /data/
-
-`block` is values['secrets'][<provider>] with defaults filled; `values` the whole values.
-parameters() returns strings, or lists/dicts that the renderer dumps with yamlio.dump into
-embedded YAML strings; booleans are already the strings "true" / "false".
+Adding a provider: a module with a SecretProvider subclass, one entry in _REGISTERED, and its
+block in values.schema.json (tests/providers/test_registry.py checks the schema's enum).
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+from collections.abc import Mapping
+from types import MappingProxyType
 
-# Provider names in the order the schema lists them (besides "none").
-NAMES = ("aws", "azure", "gcp", "vault")
+from .aws import Aws
+from .azure import Azure
+from .base import SecretProvider
+from .gcp import Gcp
+from .vault import Vault
+
+__all__ = ["NAMES", "NONE", "REGISTRY", "SecretProvider", "choices", "get", "lookup"]
+
+# In the order the schema lists them.
+_REGISTERED: tuple[SecretProvider, ...] = (Aws(), Azure(), Gcp(), Vault())
+REGISTRY: Mapping[str, SecretProvider] = MappingProxyType({p.name: p for p in _REGISTERED})
+# Provider names (what a SecretProviderClass may name), without "none".
+NAMES: tuple[str, ...] = tuple(REGISTRY)
+# secrets.provider when the server has no secrets: no SecretProviderClass, no CSI volume.
+NONE = "none"
 
 
-def get(name: str) -> ModuleType:
-    """The provider module for name (one of NAMES)."""
-    if name not in NAMES:
-        raise KeyError(name)
-    return importlib.import_module(f"{__name__}.{name}")
+def choices() -> tuple[str, ...]:
+    """Every value secrets.provider may take, in the schema's order."""
+    return (NONE, *NAMES)
+
+
+def get(name: str) -> SecretProvider:
+    """The provider called name (one of NAMES); KeyError for any other name, "none" included."""
+    return REGISTRY[name]
+
+
+def lookup(name: str) -> SecretProvider | None:
+    """The provider for a secrets.provider value: None for "none"; KeyError for an unknown name."""
+    return None if name == NONE else REGISTRY[name]

@@ -53,7 +53,7 @@ def test_identity_wiring_and_readme() -> None:
     module = providers.get("gcp")
     block = v["secrets"]["gcp"]
     assert module.sa_annotations(block) == {"iam.gke.io/gcp-service-account": GSA}
-    assert not hasattr(module, "pod_labels")
+    assert module.pod_labels(block) == {}  # no webhook opt-in label
     assert module.audience(block) == "acme-prod.svc.id.goog"
     text = "\n".join(module.prerequisites(block, v))
     assert "serviceAccount:acme-prod.svc.id.goog[mcp-prod/demo-mcp]" in text

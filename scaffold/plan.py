@@ -1,0 +1,476 @@
+"""The plan: what a bundle holds, worked out once from checked values, as frozen typed data.
+
+render lays a plan out through the templates and knows no file names; the templates only
+read the plan. A bundle is a namespace plan (the Namespace and its default-deny) and a list of
+server plans; today's single-server base is one of each. Each server plan lists its output
+files as `Manifest` entries: adding a file is one entry in `_outputs` plus one template."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from . import conventions, netranges, providers
+from .providers import SecretProvider
+from .values import Values, check_label_value, egress_excepts, image_tag
+
+Labels = Mapping[str, str]
+
+
+def _frozen(items: Mapping[str, str]) -> Labels:
+    return MappingProxyType(dict(items))
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One output file: its name in the base, the template that lays it out, whether this
+    bundle has it, and whether kustomize applies it (listed under `resources`)."""
+
+    name: str
+    template: str
+    when: bool = True
+    resource: bool = True
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Mount:
+    volume: str
+    path: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class EmptyDir:
+    """A writable, size-limited scratch directory (the root filesystem is read-only)."""
+
+    kind: ClassVar[str] = "emptyDir"
+    name: str
+    size_limit: str
+
+
+@dataclass(frozen=True)
+class ProjectedToken:
+    """A short-lived service-account token bound to the pod, with the CA and namespace."""
+
+    kind: ClassVar[str] = "projectedToken"
+    name: str
+    expiration_seconds: int
+
+
+@dataclass(frozen=True)
+class SecretsCsi:
+    """The Secrets Store CSI volume of a SecretProviderClass, read-only."""
+
+    kind: ClassVar[str] = "csi"
+    name: str
+    secret_provider_class: str
+
+
+Volume = EmptyDir | ProjectedToken | SecretsCsi
+
+
+@dataclass(frozen=True)
+class Probe:
+    """An HTTP GET of `path` on the named port, or a TCP connect when path is None."""
+
+    port: str
+    period_seconds: int
+    path: str | None = None
+    failure_threshold: int | None = None
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    number: int
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True)
+class Resources:
+    requests: Mapping[str, str]
+    limits: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ContainerPlan:
+    """One container, hardened alike whatever its role (server, sidecar, init)."""
+
+    name: str
+    image: str
+    command: tuple[str, ...]
+    args: tuple[str, ...]
+    ports: tuple[Port, ...]
+    env: tuple[EnvVar, ...]
+    run_as_user: int
+    run_as_group: int
+    resources: Resources
+    liveness: Probe | None
+    readiness: Probe | None
+    mounts: tuple[Mount, ...]
+
+
+@dataclass(frozen=True)
+class PodPlan:
+    """The pod template any workload kind (Deployment, StatefulSet...) lays out."""
+
+    labels: Labels
+    service_account: str
+    run_as_user: int
+    run_as_group: int
+    # Labels of the replicas to spread over nodes and zones; None for a single replica.
+    spread: Labels | None
+    containers: tuple[ContainerPlan, ...]
+    volumes: tuple[Volume, ...]
+
+    @property
+    def projected_token(self) -> bool:
+        """True when the pod mounts a service-account token (only the explicit projected one)."""
+        return any(isinstance(v, ProjectedToken) for v in self.volumes)
+
+
+@dataclass(frozen=True)
+class IpBlock:
+    cidr: str
+    excepts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExternalEgress:
+    block: IpBlock
+    ports: tuple[int, ...]
+    # The rule reaches whole private ranges, which it therefore excepts: "the internet".
+    internet: bool
+
+
+@dataclass(frozen=True)
+class Downstream:
+    name: str
+    namespace: str
+    pod_labels: Labels
+    ports: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class IngressPlan:
+    namespace: str
+    pod_labels: Labels
+    port: int
+
+
+@dataclass(frozen=True)
+class DnsPlan:
+    namespace: str
+    pod_labels: Labels
+    node_local_cache: bool  # NodeLocal DNSCache runs on the nodes
+
+
+@dataclass(frozen=True)
+class ApiAccess:
+    """Read access to named ConfigMaps through the API server."""
+
+    config_maps: tuple[str, ...]
+    blocks: tuple[IpBlock, ...]
+    port: int
+    token_expiration_seconds: int
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    """The server's allow policy: who may connect, and where it may connect to."""
+
+    selector: Labels
+    ingress: IngressPlan
+    dns: DnsPlan
+    downstream: tuple[Downstream, ...]
+    api: ApiAccess | None
+    external: tuple[ExternalEgress, ...]
+
+
+@dataclass(frozen=True)
+class SecretFile:
+    env: str
+    path: str
+
+
+@dataclass(frozen=True)
+class SecretsPlan:
+    """A SecretProviderClass and what the pod reads from its mount."""
+
+    provider: SecretProvider
+    class_name: str
+    mount_path: str
+    files: tuple[SecretFile, ...]
+    parameters: Mapping[str, Any]
+    prerequisites: tuple[str, ...]
+    sa_annotations: Labels  # workload-identity wiring on the ServiceAccount
+    pod_labels: Labels  # e.g. a webhook opt-in
+
+
+@dataclass(frozen=True)
+class Disruption:
+    """A PodDisruptionBudget: drains take at most one replica at a time."""
+
+    eviction_policy: bool  # the API knows unhealthyPodEvictionPolicy
+
+
+@dataclass(frozen=True)
+class NamespacePlan:
+    """The Namespace with its Pod Security labels, and the default-deny policy in it."""
+
+    name: str
+    labels: Labels
+    kubernetes_version: str
+    default_deny_name: str
+    default_deny_labels: Labels
+
+
+@dataclass(frozen=True)
+class ServerPlan:
+    """One MCP server: its objects, and the files of its base."""
+
+    name: str
+    namespace: str
+    labels: Labels
+    selector: Labels
+    kubernetes_version: str
+    replicas: int
+    port: int
+    image: str
+    sa_annotations: Labels
+    pod: PodPlan
+    network: NetworkPlan
+    secrets: SecretsPlan | None
+    disruption: Disruption | None
+    home: str | None
+    ingress_note: str
+    answers: Mapping[str, Any]  # the values that produced it, written as values.yaml
+    outputs: tuple[Manifest, ...]
+
+    @property
+    def api(self) -> ApiAccess | None:
+        return self.network.api
+
+    @property
+    def files(self) -> tuple[Manifest, ...]:
+        """The output files this base has, in apply order."""
+        return tuple(m for m in self.outputs if m.when)
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        """The files kustomize applies, in apply order."""
+        return tuple(m.name for m in self.outputs if m.when and m.resource)
+
+
+@dataclass(frozen=True)
+class BundlePlan:
+    """A namespace plan (None when the Namespace comes from elsewhere) and its servers."""
+
+    namespace: NamespacePlan | None
+    servers: tuple[ServerPlan, ...]
+
+
+def build(v: Values) -> BundlePlan:
+    """The plan for checked values (schema-checked, defaults filled): one server and its namespace."""
+    server = _server(v)
+    namespace = NamespacePlan(
+        name=v["namespace"],
+        labels=_namespace_labels(v),
+        kubernetes_version=v["kubernetesVersion"],
+        default_deny_name=f"{server.name}-default-deny",
+        default_deny_labels=server.labels,
+    )
+    return BundlePlan(namespace=namespace, servers=(server,))
+
+
+def _labels(v: Values) -> Labels:
+    name = v["name"]
+    labels = {conventions.NAME_LABEL: name, conventions.INSTANCE_LABEL: name}
+    tag = image_tag(v["image"])
+    if tag and check_label_value(tag) is None:
+        labels[conventions.VERSION_LABEL] = tag
+    labels.update(conventions.FIXED_LABELS)
+    labels.update(sorted(v["labels"].items()))
+    return _frozen(labels)
+
+
+def _namespace_labels(v: Values) -> Labels:
+    labels = {}
+    for mode in ("enforce", "warn", "audit"):
+        labels[f"pod-security.kubernetes.io/{mode}"] = conventions.POD_SECURITY_LEVEL
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = f"v{v['kubernetesVersion']}"
+    labels[conventions.MANAGED_BY_LABEL] = conventions.FIXED_LABELS[conventions.MANAGED_BY_LABEL]
+    labels.update(sorted(v["labels"].items()))
+    return _frozen(labels)
+
+
+def _secrets(v: Values) -> SecretsPlan | None:
+    s = v["secrets"]
+    provider = providers.lookup(s["provider"])
+    if provider is None:
+        return None
+    block = s[provider.name]
+    mount = s["mountPath"]
+    return SecretsPlan(
+        provider=provider,
+        class_name=f"{v['name']}-secrets",
+        mount_path=mount,
+        files=tuple(SecretFile(env, f"{mount.rstrip('/')}/{f}") for env, f in sorted(s["files"].items())),
+        parameters=MappingProxyType(provider.parameters(block, v)),
+        prerequisites=tuple(provider.prerequisites(block, v)),
+        sa_annotations=_frozen(provider.sa_annotations(block)),
+        pod_labels=_frozen(provider.pod_labels(block)),
+    )
+
+
+def _api(v: Values) -> ApiAccess | None:
+    if not v["configMaps"]:
+        return None
+    api = v["apiServer"]
+    return ApiAccess(config_maps=tuple(v["configMaps"]),
+                     blocks=tuple(_ip_block(c) for c in api["cidrs"]),
+                     port=api["port"], token_expiration_seconds=api["tokenExpirationSeconds"])
+
+
+@functools.lru_cache(maxsize=512)
+def _ip_block(cidr: str) -> IpBlock:
+    # Cached: the set arithmetic is the costliest step, and servers share their CIDRs.
+    return IpBlock(cidr, tuple(egress_excepts(cidr)))
+
+
+_PRIVATE = frozenset(str(n) for n in netranges.PRIVATE)
+
+
+def _external(rule: Mapping[str, Any]) -> ExternalEgress:
+    block = _ip_block(rule["cidr"])
+    return ExternalEgress(block, tuple(rule["ports"]), internet=not _PRIVATE.isdisjoint(block.excepts))
+
+
+def _network(v: Values, api: ApiAccess | None) -> NetworkPlan:
+    dns = v["dns"]
+    return NetworkPlan(
+        selector=_frozen({conventions.INSTANCE_LABEL: v["name"]}),
+        ingress=IngressPlan(v["ingress"]["namespace"], _frozen(v["ingress"]["podLabels"]), v["port"]),
+        dns=DnsPlan(dns["namespace"], _frozen(dns["podLabels"]), dns["nodeLocalCache"]),
+        downstream=tuple(Downstream(d["name"], d.get("namespace", v["namespace"]),
+                                    _frozen(d["podLabels"]), tuple(d["ports"]))
+                         for d in v["downstream"]),
+        api=api,
+        external=tuple(_external(r) for r in v["externalEgress"]),
+    )
+
+
+def _server_container(v: Values, home: str | None, api: ApiAccess | None,
+                      secrets: SecretsPlan | None) -> ContainerPlan:
+    mounts = [Mount("tmp", conventions.TMP)]
+    if home:
+        mounts.append(Mount("home", home))
+    if api:
+        mounts.append(Mount("api-token", conventions.TOKEN_PATH, read_only=True))
+    if secrets:
+        mounts.append(Mount("secrets", secrets.mount_path, read_only=True))
+    env = [EnvVar(k, val) for k, val in sorted(v["env"].items())]
+    env += [EnvVar(k, val) for k, val in conventions.RUNTIME_ENV[v["runtime"]]]
+    env += [EnvVar(f.env, f.path) for f in secrets.files] if secrets else []
+    paths = {k: p.get("path") or None for k, p in v["probes"].items()}
+    return ContainerPlan(
+        name="mcp-server",
+        image=v["image"],
+        command=tuple(v["command"]),
+        args=tuple(v["args"]),
+        ports=(Port("http", v["port"]),),
+        env=tuple(env),
+        run_as_user=v["runAsUser"],
+        run_as_group=v["runAsGroup"],
+        resources=Resources(_frozen(v["resources"]["requests"]), _frozen(v["resources"]["limits"])),
+        liveness=Probe("http", 20, paths.get("liveness"), failure_threshold=3),
+        readiness=Probe("http", 10, paths.get("readiness")),
+        mounts=tuple(mounts),
+    )
+
+
+def _pod(v: Values, labels: Labels, selector: Labels, home: str | None, api: ApiAccess | None,
+         secrets: SecretsPlan | None) -> PodPlan:
+    volumes: list[Volume] = [EmptyDir("tmp", v["tmpSize"])]
+    if home:
+        volumes.append(EmptyDir("home", v["tmpSize"]))
+    if api:
+        volumes.append(ProjectedToken("api-token", api.token_expiration_seconds))
+    if secrets:
+        volumes.append(SecretsCsi("secrets", secrets.class_name))
+    return PodPlan(
+        labels=_frozen({**labels, **secrets.pod_labels}) if secrets else labels,
+        service_account=v["name"],
+        run_as_user=v["runAsUser"],
+        run_as_group=v["runAsGroup"],
+        spread=selector if v["replicas"] >= conventions.HA_REPLICAS else None,
+        containers=(_server_container(v, home, api, secrets),),
+        volumes=tuple(volumes),
+    )
+
+
+def _ingress_note(v: Values) -> str:
+    namespace = v["ingress"]["namespace"]
+    if v["ingress"]["podLabels"]:
+        return f"An ingress controller in namespace `{namespace}`."
+    return (f"An ingress controller in namespace `{namespace}`; every pod there may connect"
+            " (set ingress.podLabels to narrow it).")
+
+
+def _outputs(api: ApiAccess | None, secrets: SecretsPlan | None, disruption: Disruption | None,
+             namespace: bool) -> tuple[Manifest, ...]:
+    # Apply order: the namespace and identity first, the workload after what it needs.
+    return (
+        Manifest("namespace.yaml", "namespace.yaml.j2", namespace),
+        Manifest("serviceaccount.yaml", "serviceaccount.yaml.j2"),
+        Manifest("role.yaml", "role.yaml.j2", api is not None),
+        Manifest("rolebinding.yaml", "rolebinding.yaml.j2", api is not None),
+        Manifest("networkpolicy.yaml", "networkpolicy.yaml.j2"),
+        Manifest("secretproviderclass.yaml", "secretproviderclass.yaml.j2", secrets is not None),
+        Manifest("deployment.yaml", "deployment.yaml.j2"),
+        Manifest("service.yaml", "service.yaml.j2"),
+        Manifest("poddisruptionbudget.yaml", "poddisruptionbudget.yaml.j2", disruption is not None),
+        Manifest("kustomization.yaml", "kustomization.yaml.j2", resource=False),
+        Manifest("values.yaml", "values.yaml.j2", resource=False),
+        Manifest("README.md", "README.md.j2", resource=False),
+    )
+
+
+def _server(v: Values) -> ServerPlan:
+    name = v["name"]
+    labels = _labels(v)
+    selector = _frozen({conventions.NAME_LABEL: name, conventions.INSTANCE_LABEL: name})
+    home = conventions.HOME if v["runtime"] in conventions.HOME_RUNTIMES else None
+    api = _api(v)
+    secrets = _secrets(v)
+    major, minor = (int(x) for x in v["kubernetesVersion"].split("."))
+    disruption = (Disruption((major, minor) >= conventions.PDB_EVICTION_POLICY_SINCE)
+                  if v["replicas"] >= conventions.HA_REPLICAS else None)
+    return ServerPlan(
+        name=name,
+        namespace=v["namespace"],
+        labels=labels,
+        selector=selector,
+        kubernetes_version=v["kubernetesVersion"],
+        replicas=v["replicas"],
+        port=v["port"],
+        image=v["image"],
+        sa_annotations=secrets.sa_annotations if secrets else _frozen({}),
+        pod=_pod(v, labels, selector, home, api, secrets),
+        network=_network(v, api),
+        secrets=secrets,
+        disruption=disruption,
+        home=home,
+        ingress_note=_ingress_note(v),
+        answers=v,
+        outputs=_outputs(api, secrets, disruption, namespace=True),
+    )
