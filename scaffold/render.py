@@ -129,9 +129,8 @@ def render(v: Values) -> list[RenderedFile]:
     files: list[RenderedFile] = []
     for server in bundle.servers:
         outputs = server.files
-        # kustomization.yaml.j2 still reads the values as `v`; every other template, the plan.
         ctx = {"plan": server, "namespace": bundle.namespace, "resources": server.resources,
-               "files": [m.name for m in outputs], "v": server.answers}
+               "files": [m.name for m in outputs]}
         files += [RenderedFile(m.name, env.get_template(m.template).render(ctx)) for m in outputs]
     return files
 
