@@ -237,9 +237,10 @@ def env_file_volume() -> dict[str, Any]:
     return {"name": ENV_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": ENV_VOLUME_SIZE}}
 
 
-def env_file_command(items: Sequence[EnvLoad], shell: str = SHELL) -> list[str]:
-    """The init container's `command`: writes ENV_DIR/ENV_FILE from the provider files."""
-    return [shell, "-c", ENV_FILE_SCRIPT, LOADER_NAME, posixpath.join(ENV_DIR, ENV_FILE),
+def env_file_command(items: Sequence[EnvLoad], shell: str = SHELL,
+                     env_dir: str = ENV_DIR) -> list[str]:
+    """The init container's `command`: writes env_dir/ENV_FILE from the provider files."""
+    return [shell, "-c", ENV_FILE_SCRIPT, LOADER_NAME, _data(posixpath.join(env_dir, ENV_FILE)),
             *_pairs(items)]
 
 
