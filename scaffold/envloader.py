@@ -337,9 +337,10 @@ def args_file_problems(args: list[str], mount_path: str, produced: set[str]) -> 
 
 def reference_problems(command: Sequence[str], args: Sequence[str],
                        names: Iterable[str]) -> list[Problem]:
-    """`$(NAME)` of a secrets.env name in command or args: with fileKeyRef the kubelet would
-    expand it and put the secret in the process's argv (readable in /proc by every process in
-    the container); with the wrapper the server would get the literal text. Either is wrong."""
+    """`$(NAME)` of a secrets.env name in command or args: with fileKeyRef the kubelet may expand
+    it as it does declared env values and put the secret in the process's argv (readable in /proc
+    by every process in the container); with the wrapper the server gets the literal text.
+    Either is wrong."""
     wanted = set(names)
     out = []
     for field, values in (("command", command), ("args", args)):
