@@ -172,8 +172,12 @@ def name_problems(env: Mapping[str, str]) -> list[Problem]:
 
 
 def _version(text: str) -> tuple[int, int]:
-    major, minor = text.split(".")[:2]
-    return int(major), int(minor)
+    # The values schema checks the form; anything else reads as too old for fileKeyRef.
+    try:
+        major, minor = text.split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return (0, 0)
 
 
 def mode_for(loader_image: str | None) -> Mode:
@@ -293,11 +297,9 @@ _PATH_END = re.compile(r"[:,;\s\"')\]}]")
 
 
 def _paths_in(arg: str, mount: str) -> list[str]:
-    # Every path start, and every place the mount directory appears whatever precedes it.
+    # Not every occurrence of the mount text: in https://host/mnt/secrets/x it is part of a URL.
     found = []
-    starts = {m.start() for m in _PATH_START.finditer(arg)}
-    starts |= {i for i in range(len(arg)) if arg.startswith(mount + "/", i)}
-    for start in sorted(starts):
+    for start in (m.start() for m in _PATH_START.finditer(arg)):
         end_match = _PATH_END.search(arg, start)
         path = arg[start:end_match.start() if end_match else len(arg)]
         if path:

@@ -19,6 +19,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -286,6 +287,31 @@ def test_wrapper_fails_closed_and_never_starts_the_server(tmp_path: Path, server
 
 
 @pytest.mark.parametrize("shell", SHELLS, ids=SHELL_IDS)
+def test_wrapper_refuses_a_file_the_server_user_cannot_read(shell: list[str]) -> None:
+    # As in the pod: a non-root UID, and a file the provider wrote 0400 for another owner.
+    if os.geteuid() != 0:
+        pytest.fail("this test switches to an unprivileged uid with setpriv and must run as root")
+    root = Path(tempfile.mkdtemp(prefix="envloader-"))
+    try:
+        root.chmod(0o755)
+        mount = csi_mount(root, {"t": b"secret"})
+        for d in (root / "mnt", mount, *mount.iterdir()):
+            if d.is_dir() and not d.is_symlink():
+                d.chmod(0o755)
+        marker = root / "started"
+        rendered = envloader.wrapper_command(["/usr/bin/touch", str(marker)],
+                                             envloader.loads({"TOKEN": "t"}, str(mount)))
+        proc = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    *under_shell(rendered, shell)], BASE_ENV)
+        assert proc.returncode == envloader.EXIT_UNREADABLE
+        assert proc.stderr.decode() == \
+            f"mcp-env-loader: TOKEN: {mount}/t is not readable by uid 65534\n"
+        assert not marker.exists()
+    finally:
+        shutil.rmtree(root)
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=SHELL_IDS)
 def test_wrapper_keeps_the_servers_own_environment(tmp_path: Path, server: Path,
                                                    shell: list[str]) -> None:
     # Variables the container already has, named as a careless loop's scratch variables would
@@ -527,6 +553,7 @@ def test_env_file_volume_keeps_secrets_in_memory() -> None:
     ("1.33", None, [], "command"),
     ("1.36", None, [], "command"),
     ("1.33", None, ["-x"], "command[0]"),
+    ("latest", IMAGE, [], "secrets.envLoader.image"),
 ])
 def test_mode_problems_name_the_key(version: str, image: str | None, command: list[str],
                                     key: str) -> None:
@@ -569,6 +596,8 @@ PRODUCED = {"app.env", "token"}
     (["--path=/a:/mnt/secrets/other"], [0]),
     (["x", "--config={\"f\":\"/mnt/secrets/other\"}"], [1]),
     (["/mnt/secrets/app.env", "y", "/mnt/secrets/nope"], [2]),
+    (["--url=https://example.com/mnt/secrets/other"], []),  # a URL path, not a file
+    (["--url=file:///mnt/secrets/other"], [0]),             # a file URL is the file
 ])
 def test_args_files_must_be_produced(args: list[str], bad: list[int]) -> None:
     messages = envloader.args_file_problems(args, "/mnt/secrets", PRODUCED)
