@@ -53,9 +53,10 @@ EXIT_UNREADABLE = 78                  # EX_CONFIG (sysexits.h): the configuratio
 
 # POSIX shell names (the XBD "Name" rule): the only text a loader puts into an assignment.
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Names a secret must not replace: the dynamic loader's and the shell's own controls, and the
-# runtime directories the bundle sets (scaffold.values.RESERVED_ENV holds the latter).
-_UNSAFE_NAMES = frozenset({"PATH", "IFS", "ENV", "PS4", "SHELL", "HOME", "TMPDIR"})
+# Names a secret must not replace: the shell's and the dynamic loader's own controls, and the
+# loader's scratch variables. (The runtime directories the bundle sets are
+# scaffold.values.RESERVED_ENV, checked where every env name is.)
+_UNSAFE_NAMES = frozenset({"PATH", "IFS", "ENV", "PS4", "SHELL"})
 _UNSAFE_PREFIXES = ("LD_", "DYLD_", "BASH_FUNC_", "mcp_env_")
 
 # The one read loop both scripts share. `read -r` with an empty IFS keeps backslashes and
@@ -166,8 +167,8 @@ def name_problems(env: Mapping[str, str]) -> list[Problem]:
             out.append(Problem(key, f"is longer than {MAX_NAME_LENGTH} characters, the kubelet's"
                                " limit for env-file keys"))
         elif name in _UNSAFE_NAMES or name.startswith(_UNSAFE_PREFIXES):
-            out.append(Problem(key, "controls the shell, the dynamic loader or a directory the"
-                               " bundle sets; a secret must not replace it"))
+            out.append(Problem(key, "controls the shell or the dynamic loader; a secret must"
+                               " not replace it"))
     return out
 
 
