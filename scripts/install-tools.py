@@ -30,11 +30,14 @@ CHECKOV_PKG = "checkov==3.3.30"
 # Real MCP servers for tests/acceptance/; tests/acceptance/images.py maps image references to
 # the executables these put under .tools/.
 NPM = TOOLS / "npm"
-NPM_PKGS = ("@modelcontextprotocol/server-everything@2026.8.31", "supergateway@4.0.0")
-PYPI_SERVERS = {
-    "mcp-server-time": "mcp-server-time==2026.10.19",
-    "kubernetes-mcp-server": "kubernetes-mcp-server==0.0.69",
-}
+# kubernetes-mcp-server from npm: its platform package holds the Go binary (the PyPI package
+# downloads it from GitHub at first run, which CI cannot reach).
+NPM_PKGS = (
+    "@modelcontextprotocol/server-everything@2026.8.31",
+    "supergateway@4.0.0",
+    "kubernetes-mcp-server@0.0.67",
+)
+PYPI_SERVERS = {"mcp-server-time": "mcp-server-time==2026.10.19"}
 
 
 def install_kubectl() -> None:
@@ -119,7 +122,8 @@ def main() -> None:
     install_pypi_servers()
     for tool in ("kubectl", "helm", "checkov"):
         print(f"{tool}: {BIN / tool}")
-    print(f"bwrap: {shutil.which('bwrap')}; MCP servers: {NPM}, " + ", ".join(str(TOOLS / n) for n in PYPI_SERVERS))
+    servers = ", ".join(str(TOOLS / n) for n in PYPI_SERVERS)
+    print(f"bwrap: {shutil.which('bwrap')}; MCP servers: {NPM}, {servers}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -55,7 +56,8 @@ CLONE_NEWNET = 0x40000000
 class Image:
     """What an image holds, as installed on this machine by scripts/install-tools.py."""
 
-    path: tuple[Path, ...]  # local directories standing in for the image's own PATH entries
+    path: tuple[Path, ...] = ()  # local directories standing in for the image's own PATH entries
+    files: dict[str, Path] = field(default_factory=dict)  # absolute path in the image -> local file
     env: dict[str, str] = field(default_factory=dict)  # the image's ENV besides PATH
     entrypoint: tuple[str, ...] = ()  # ENTRYPOINT, used when the Deployment sets no command
     workdir: str = "/"  # WORKDIR, used when the Deployment sets no workingDir
@@ -71,7 +73,31 @@ IMAGES: dict[str, Image] = {
     "ghcr.io/acme/mcp-server-time-supergateway": Image(
         path=(NPM_BIN, TOOLS / "mcp-server-time" / "bin")
     ),
+    # The project's own image (containers/kubernetes-mcp-server Dockerfile: WORKDIR /app,
+    # ENTRYPOINT ["/app/kubernetes-mcp-server"]); the npm platform package ships the same binary.
+    "quay.io/containers/kubernetes_mcp_server": Image(
+        files={"/app/kubernetes-mcp-server": NPM_BIN.parent / "kubernetes-mcp-server-linux-amd64" / "bin"
+               / "kubernetes-mcp-server-linux-amd64"},
+        entrypoint=("/app/kubernetes-mcp-server",),
+        workdir="/app",
+    ),
 }
+# Set by the kubelet in every container, whatever the Deployment says (enableServiceLinks only
+# drops the other services' variables). The pod's network namespace has nothing at this address:
+# an API call is refused there and never leaves the machine.
+PROJECTED_TOKEN = "test-projected-token"  # what the kubelet would write; nothing can verify it here
+KUBELET_ENV = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+
+
+def render_example(values_file: Path, out: Path) -> Path:
+    """A base rendered by the real CLI (a subprocess, as a user runs `mcp-scaffold new`)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "scaffold", "new", "--values", str(values_file), "--output", str(out),
+         "--no-input"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, f"mcp-scaffold new failed ({proc.returncode}):\n{proc.stderr}"
+    return out
 
 
 def _fail(message: str) -> None:
@@ -226,7 +252,7 @@ class Running:
     proc: subprocess.Popen[bytes]
     child_pid: int
     stderr: Path
-    secrets_dir: Path
+    secrets: dict[str, str]  # the files in the CSI mount: name -> content
 
     @property
     def url(self) -> str:
@@ -283,16 +309,17 @@ def image_of(pod: Pod) -> Image:
     if image is None:
         _fail(f"image {pod.image}: not in tests/acceptance/harness.py IMAGES (known: {sorted(IMAGES)})")
     assert image is not None
-    for d in image.path:
-        if not d.is_dir():
+    for d in (*image.path, *image.files.values()):
+        if not d.exists():
             _fail(f"{d} is missing (image {pod.repository}): run `python scripts/install-tools.py`")
     return image
 
 
 def container_env(pod: Pod, image: Image) -> dict[str, str]:
-    """The process environment: the image's ENV, overridden by the Deployment's env."""
+    """The process environment: the image's ENV, overridden by the Deployment's env, then the
+    kubelet's service variables."""
     path = ":".join([*map(str, image.path), *BASE_PATH])
-    return {"PATH": path, **image.env, **pod.env}
+    return {"PATH": path, **image.env, **pod.env, **KUBELET_ENV}
 
 
 def _argv(pod: Pod, image: Image, env: dict[str, str]) -> list[str]:
@@ -301,6 +328,8 @@ def _argv(pod: Pod, image: Image, env: dict[str, str]) -> list[str]:
     argv = [*(pod.command or image.entrypoint), *pod.args]
     if not argv:
         _fail(f"{pod.base}: no command and image {pod.repository} has no ENTRYPOINT in IMAGES")
+    if argv[0] in image.files:
+        return [str(image.files[argv[0]]), *argv[1:]]
     exe = argv[0] if "/" in argv[0] else shutil.which(argv[0], path=env["PATH"])
     if exe is None:
         _fail(f"{argv[0]!r} is not on the PATH of image {pod.repository}: {env['PATH']}")
@@ -342,8 +371,9 @@ def _write_token_dir(pod: Pod, token_dir: Path) -> None:
     for vol in pod.volumes.values():
         for src in vol.get("projected", {}).get("sources", []):
             if "serviceAccountToken" in src:
-                (token_dir / src["serviceAccountToken"]["path"]).write_text("test-projected-token")
-            for item in src.get("configMap", {}).get("items", []) + src.get("downwardAPI", {}).get("items", []):
+                (token_dir / src["serviceAccountToken"]["path"]).write_text(PROJECTED_TOKEN)
+            items = src.get("configMap", {}).get("items", []) + src.get("downwardAPI", {}).get("items", [])
+            for item in items:
                 (token_dir / item["path"]).write_text(f"test-{item['path']}")
     for f in token_dir.iterdir():
         f.chmod(0o444)
@@ -416,12 +446,16 @@ def run_pod(base: Path, secrets: dict[str, str] | None = None) -> Iterator[Runni
         _write_token_dir(pod, token_dir)
         targets = [_resolve_in_root(m["mountPath"]) for m in pod.mounts]
         workdir = pod.working_dir or image.workdir
+        # The image's WORKDIR exists in the image; a directory the host lacks is made in the
+        # sandbox's read-only root.
+        make_workdir = not Path(workdir).exists() and workdir not in targets
         info_r, info_w = os.pipe()
         cmd = [
             "bwrap", "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc",
             "--unshare-uts", "--die-with-parent", "--new-session",
             "--uid", str(pod.uid), "--gid", str(pod.gid),
-            *_root_args(targets), "--dev", "/dev", "--proc", "/proc",
+            *_root_args([*targets, workdir] if make_workdir else targets),
+            *(["--dir", workdir] if make_workdir else []), "--dev", "/dev", "--proc", "/proc",
             *_mount_args(pod, secrets_dir, token_dir),
             *_unhide_tools(targets),
             "--remount-ro", "/", "--info-fd", str(info_w), "--chdir", workdir, "--clearenv",
@@ -432,15 +466,16 @@ def run_pod(base: Path, secrets: dict[str, str] | None = None) -> Iterator[Runni
         with stderr.open("wb") as err:
             # bwrap sets PWD after --chdir; a container runtime does not: env drops it and
             # execs the server in place.
-            proc = subprocess.Popen([*cmd, "--", "/usr/bin/env", "-u", "PWD", *argv], stdin=subprocess.DEVNULL, stdout=err,
-                                    stderr=err, pass_fds=(info_w,), start_new_session=True)
+            proc = subprocess.Popen([*cmd, "--", "/usr/bin/env", "-u", "PWD", *argv],
+                                    stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                                    pass_fds=(info_w,), start_new_session=True)
         os.close(info_w)
         try:
             with os.fdopen(info_r) as info:
                 raw = info.read()
             if not raw:
                 raise AssertionError(f"bwrap failed: {stderr.read_text(errors='replace')}")
-            running = Running(pod, proc, int(json.loads(raw)["child-pid"]), stderr, secrets_dir)
+            running = Running(pod, proc, int(json.loads(raw)["child-pid"]), stderr, secrets)
             _wait_for_port(running, time.monotonic() + START_TIMEOUT)
             check_probes(running)
             try:

@@ -1,5 +1,6 @@
 """Real MCP servers run from bases rendered by `mcp-scaffold new`, as the pod would run them
-(harness.py), and answer the official MCP Python SDK client over Streamable HTTP."""
+(harness.py), and answer the official MCP Python SDK client over Streamable HTTP: initialize,
+tools/list and one tools/call each."""
 
 from __future__ import annotations
 
@@ -7,46 +8,40 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from harness import check_probes, mcp_call, run_pod, text_of
-
-UPSTREAM_TOKEN = "test-upstream-token-5f2a"
+from harness import PROJECTED_TOKEN, Running, check_probes, mcp_call, run_pod, text_of
 
 
-def test_everything_answers_over_streamable_http(rendered: Callable[[str], Path]) -> None:
-    with run_pod(rendered("everything"), {"upstream-token": UPSTREAM_TOKEN}) as pod:
-        session = mcp_call(pod, "echo", {"message": "hello from the pod"})
+def test_everything_answers_over_streamable_http(everything: Running) -> None:
+    session = mcp_call(everything, "echo", {"message": "hello from the pod"})
     assert session.server_name == "mcp-servers/everything"
     assert {"echo", "get-env", "get-sum"} <= set(session.tools)
     assert text_of(session.result) == "Echo: hello from the pod"
 
 
-def test_everything_gets_its_credential_as_a_file_path(rendered: Callable[[str], Path]) -> None:
-    with run_pod(rendered("everything"), {"upstream-token": UPSTREAM_TOKEN}) as pod:
-        env = json.loads(text_of(mcp_call(pod, "get-env", {}).result))
-        # The server process's own environment: exactly the image's PATH and what the
-        # Deployment sets, the credential as a path and never as a value.
-        assert env == pod.env()
-        assert env["UPSTREAM_API_TOKEN_FILE"] == "/mnt/secrets/upstream-token"
-        assert UPSTREAM_TOKEN not in json.dumps(env)
-        # That path is readable by the pod's non-root user and cannot be changed.
-        read = pod.exec("cat", env["UPSTREAM_API_TOKEN_FILE"])
-        assert (read.returncode, read.stdout) == (0, UPSTREAM_TOKEN), read.stderr
-        write = pod.exec("sh", "-c", f"echo x > {env['UPSTREAM_API_TOKEN_FILE']}")
-        assert write.returncode != 0
+def test_everything_gets_its_credential_as_a_file_path(everything: Running) -> None:
+    env = json.loads(text_of(mcp_call(everything, "get-env", {}).result))
+    # The server process's own environment: exactly the image's PATH, what the Deployment sets
+    # and the kubelet's service variables; the credential as a path, never as a value.
+    assert env == everything.env()
+    assert env["UPSTREAM_API_TOKEN_FILE"] == "/mnt/secrets/upstream-token"
+    token = everything.secrets["upstream-token"]
+    assert token not in json.dumps(env)
+    # That path is readable by the pod's non-root user and cannot be changed.
+    read = everything.exec("cat", env["UPSTREAM_API_TOKEN_FILE"])
+    assert (read.returncode, read.stdout) == (0, token), read.stderr
+    write = everything.exec("sh", "-c", f"echo x > {env['UPSTREAM_API_TOKEN_FILE']}")
+    assert write.returncode != 0
 
 
-def test_only_the_rendered_mounts_are_writable(rendered: Callable[[str], Path]) -> None:
-    with run_pod(rendered("everything"), {"upstream-token": UPSTREAM_TOKEN}) as pod:
-        uid = pod.exec("id", "-u")
-        assert uid.stdout.strip() == "65532", uid.stderr
-        gid = pod.exec("id", "-g")
-        assert gid.stdout.strip() == "65532", gid.stderr
-        writable = {
-            path: pod.exec("sh", "-c", f"echo x > {path}/probe-write").returncode == 0
-            for path in ("/tmp", "/home/mcp", "/", "/usr", "/etc", "/mnt/secrets")
-        }
-    assert writable == {"/tmp": True, "/home/mcp": True, "/": False,
-                        "/usr": False, "/etc": False, "/mnt/secrets": False}
+def test_only_the_rendered_mounts_are_writable(everything: Running) -> None:
+    uid, gid = everything.exec("id", "-u"), everything.exec("id", "-g")
+    assert (uid.stdout.strip(), gid.stdout.strip()) == ("65532", "65532"), uid.stderr + gid.stderr
+    writable = {
+        path: everything.exec("sh", "-c", f"echo x > {path}/probe-write").returncode == 0
+        for path in ("/tmp", "/home/mcp", "/", "/usr", "/etc", "/mnt/secrets")
+    }
+    assert writable == {"/tmp": True, "/home/mcp": True, "/": False, "/usr": False, "/etc": False,
+                        "/mnt/secrets": False}
 
 
 def test_stdio_server_through_the_supergateway_bridge(rendered: Callable[[str], Path]) -> None:
@@ -57,3 +52,17 @@ def test_stdio_server_through_the_supergateway_bridge(rendered: Callable[[str], 
     assert session.server_name == "mcp-time"
     assert {"get_current_time", "convert_time"} <= set(session.tools)
     assert json.loads(text_of(session.result))["timezone"] == "UTC"
+
+
+def test_kubernetes_mcp_server_reads_the_projected_token(rendered: Callable[[str], Path]) -> None:
+    with run_pod(rendered("kubernetes-mcp")) as pod:
+        assert check_probes(pod) == {"livenessProbe": 200, "readinessProbe": 200}
+        session = mcp_call(pod, "configuration_view", {})
+    assert session.server_name == "kubernetes-mcp-server"
+    # --read-only as rendered: only read tools are offered.
+    assert {"pods_list", "resources_get"} <= set(session.tools)
+    assert not {"pods_delete", "resources_create_or_update", "pods_exec"} & set(session.tools)
+    # In-cluster config built from the short-lived token the rendered projected volume holds.
+    view = text_of(session.result)
+    assert "current-context: in-cluster" in view
+    assert f"token: {PROJECTED_TOKEN}" in view
