@@ -95,6 +95,8 @@ def install_npm_servers() -> None:
     wanted = "\n".join(NPM_PKGS) + "\n"
     if marker.exists() and marker.read_text() == wanted:
         return
+    if shutil.which("npm") is None:
+        sys.exit("install-tools: npm (Node.js) is needed to install the acceptance suite's MCP servers")
     NPM.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         ["npm", "install", "--prefix", str(NPM), "--no-audit", "--no-fund", "--loglevel=error", *NPM_PKGS],

@@ -108,7 +108,7 @@ def _find(docs: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
     return next((d for d in docs if d.get("kind") == kind), None)
 
 
-def _expand(text: str, env: dict[str, str]) -> str:
+def expand(text: str, env: dict[str, str]) -> str:
     """Kubernetes' dependent-variable expansion in command/args/env: `$(NAME)` becomes the
     value when NAME is defined earlier, `$$` escapes a `$`, anything else stays as written
     (k8s.io/kubernetes third_party/forked/golang/expansion/expand.go)."""
@@ -129,10 +129,13 @@ def csi_file_names(spc: dict[str, Any]) -> list[str]:
     params = spc["spec"]["parameters"]
     names: list[str] = []
     if provider == "aws":
-        # secrets-store-csi-driver-provider-aws README: objectAlias, else objectName with "/"
-        # replaced by "_"; each jmesPath entry adds a file named by its objectAlias.
+        # aws/secrets-store-csi-driver-provider-aws provider/secret_descriptor.go GetFileName:
+        # objectAlias, else objectName, with "/" translated to pathTranslation (default "_");
+        # each jmesPath entry adds a file named by its objectAlias.
+        translate = params.get("pathTranslation", "_")
         for obj in yaml.safe_load(params["objects"]):
-            names.append(obj.get("objectAlias") or obj["objectName"].replace("/", "_"))
+            name = obj.get("objectAlias") or obj["objectName"]
+            names.append(name.lstrip("/") if translate == "False" else name.replace("/", translate))
             names.extend(j["objectAlias"] for j in obj.get("jmesPath", []))
     elif provider in ("azure", "vault"):
         names.extend(o.get("objectAlias") or o["objectName"] for o in yaml.safe_load(params["objects"]))
@@ -180,15 +183,15 @@ class Pod:
         for e in container.get("env", []):
             if "value" not in e:
                 raise AssertionError(f"env {e['name']} is not a plain value: {e}")
-            env[e["name"]] = _expand(e["value"], env)
+            env[e["name"]] = expand(e["value"], env)
         values = yaml.safe_load((base / "values.yaml").read_text())
         spc = _find(docs, "SecretProviderClass")
         http_port = next(p for p in container["ports"] if p["name"] == "http")
         return cls(
             base=base,
             image=container["image"],
-            command=[_expand(c, env) for c in container.get("command", [])],
-            args=[_expand(a, env) for a in container.get("args", [])],
+            command=[expand(c, env) for c in container.get("command", [])],
+            args=[expand(a, env) for a in container.get("args", [])],
             env=env,
             working_dir=container.get("workingDir"),
             uid=int(csc.get("runAsUser", psc.get("runAsUser"))),
@@ -334,6 +337,13 @@ def _argv(pod: Pod, image: Image, env: dict[str, str]) -> list[str]:
     if exe is None:
         _fail(f"{argv[0]!r} is not on the PATH of image {pod.repository}: {env['PATH']}")
     assert exe is not None
+    # An npm or pip entry script names its interpreter (`#!/usr/bin/env node`): the image has it.
+    with open(exe, "rb") as f:
+        shebang = f.readline().split()
+    if shebang[:1] == [b"#!/usr/bin/env"] and len(shebang) > 1:
+        interpreter = shebang[1].decode()
+        if shutil.which(interpreter, path=env["PATH"]) is None:
+            _fail(f"{exe} needs {interpreter!r}, which is not installed on this machine")
     return [exe, *argv[1:]]
 
 
@@ -394,6 +404,15 @@ def _wait_for_port(running: Running, deadline: float) -> None:
         raise AssertionError(f"server {state} on port {running.pod.port}:\n{running.log()}")
 
 
+def _probe_port(pod: Pod, action: dict[str, Any]) -> int:
+    """A probe's port: a number, or the name of a container port (only `http` is rendered)."""
+    port = action["port"]
+    if isinstance(port, int):
+        return port
+    assert port == "http", f"probe port {port!r} names no rendered container port"
+    return pod.port
+
+
 def check_probes(running: Running) -> dict[str, int | None]:
     """Each rendered probe, done as the kubelet does: httpGet succeeds on 200-399 (kubelet
     pkg/probe/http), tcpSocket when the connection opens. Returns the HTTP status per probe."""
@@ -402,7 +421,8 @@ def check_probes(running: Running) -> dict[str, int | None]:
         seen: dict[str, int | None] = {}
         for name, probe in running.pod.probes.items():
             if "httpGet" in probe:
-                conn = http.client.HTTPConnection("127.0.0.1", running.pod.port, timeout=10)
+                conn = http.client.HTTPConnection("127.0.0.1", _probe_port(running.pod, probe["httpGet"]),
+                                                  timeout=10)
                 headers = {h["name"]: h["value"] for h in probe["httpGet"].get("httpHeaders", [])}
                 conn.request("GET", probe["httpGet"]["path"], headers=headers)
                 status = conn.getresponse().status
@@ -410,7 +430,8 @@ def check_probes(running: Running) -> dict[str, int | None]:
                 assert 200 <= status < 400, f"{name} {probe['httpGet']['path']}: HTTP {status}"
                 seen[name] = status
             elif "tcpSocket" in probe:
-                socket.create_connection(("127.0.0.1", running.pod.port), 10).close()
+                port = _probe_port(running.pod, probe["tcpSocket"])
+                socket.create_connection(("127.0.0.1", port), 10).close()
                 seen[name] = None
             else:
                 raise AssertionError(f"the harness does not know probe {probe}")
