@@ -35,6 +35,7 @@ NPM = TOOLS / "npm"
 NPM_PKGS = (
     "@modelcontextprotocol/server-everything@2026.8.31",
     "supergateway@4.0.0",
+    "@modelcontextprotocol/server-memory@2026.8.31",
     "kubernetes-mcp-server@0.0.67",
 )
 PYPI_SERVERS = {"mcp-server-time": "mcp-server-time==2026.10.19"}

@@ -73,6 +73,9 @@ IMAGES: dict[str, Image] = {
     "ghcr.io/acme/mcp-server-time-supergateway": Image(
         path=(NPM_BIN, TOOLS / "mcp-server-time" / "bin")
     ),
+    # FROM node:22-alpine; RUN npm install -g supergateway@4.0.0
+    #   @modelcontextprotocol/server-memory@2026.8.31
+    "ghcr.io/acme/mcp-server-memory-supergateway": Image(path=(NPM_BIN,)),
     # The project's own image (containers/kubernetes-mcp-server Dockerfile: WORKDIR /app,
     # ENTRYPOINT ["/app/kubernetes-mcp-server"]); the npm platform package ships the same binary.
     "quay.io/containers/kubernetes_mcp_server": Image(

@@ -54,6 +54,19 @@ def test_stdio_server_through_the_supergateway_bridge(rendered: Callable[[str], 
     assert json.loads(text_of(session.result))["timezone"] == "UTC"
 
 
+def test_memory_server_writes_only_to_its_writable_mount(rendered: Callable[[str], Path]) -> None:
+    entity = {"name": "mcp-scaffold", "entityType": "project", "observations": ["runs in a pod"]}
+    with run_pod(rendered("memory-bridge")) as pod:
+        assert check_probes(pod) == {"livenessProbe": 200, "readinessProbe": 200}
+        session = mcp_call(pod, "create_entities", {"entities": [entity]})
+        stored = pod.exec("cat", "/home/mcp/memory.jsonl")
+    assert {"create_entities", "read_graph", "search_nodes"} <= set(session.tools)
+    assert json.loads(text_of(session.result))[0]["name"] == "mcp-scaffold"
+    # The graph landed in the rendered HOME emptyDir that MEMORY_FILE_PATH points into.
+    assert stored.returncode == 0, stored.stderr
+    assert [json.loads(line)["name"] for line in stored.stdout.splitlines()] == ["mcp-scaffold"]
+
+
 def test_kubernetes_mcp_server_reads_the_projected_token(rendered: Callable[[str], Path]) -> None:
     with run_pod(rendered("kubernetes-mcp")) as pod:
         assert check_probes(pod) == {"livenessProbe": 200, "readinessProbe": 200}
