@@ -83,10 +83,12 @@ def install_bwrap() -> None:
     if shutil.which("bwrap"):
         return
     # Debian's package; the update is needed once on a fresh machine before any install.
-    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    # dpkg's progress goes nowhere; apt's errors still reach stderr.
+    subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(
         ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "bubblewrap"],
         check=True,
+        stdout=subprocess.DEVNULL,
         env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
     )
 

@@ -7,15 +7,16 @@ volumeMount, the container port and the probes. The MCP path comes from the base
 rendered SecretProviderClass would produce; the projected token volume holds its three files.
 
 The one thing mapped is the image: IMAGES says, per image repository, which locally installed
-directories stand in for the image's PATH, its ENV and its WORKDIR/ENTRYPOINT. Nothing else is
-faked.
+directories and files stand in for the image's PATH and files, its ENV, WORKDIR and ENTRYPOINT.
+Nothing else is faked; the kubelet's own additions are the KUBERNETES_SERVICE_* variables.
 
 The sandbox is bubblewrap (Debian's `bwrap`): the host's root, read-only, stands in for the image
 filesystem; only the rendered writable mounts are writable; the process runs as the rendered
-non-root UID/GID in its own user, PID and network namespaces. The network namespace has only
-loopback, so a server that binds 0.0.0.0 is still reachable on nothing but the pod's own
-127.0.0.1; the client joins that namespace from one thread (setns) to connect, as a sidecar or
-the kubelet's probe on the pod IP would.
+non-root UID/GID, as PID 1 like a container's entrypoint, in its own user, PID and network
+namespaces. The network namespace has only loopback, so a server that binds 0.0.0.0 is still
+reachable on nothing but the pod's own 127.0.0.1; the client joins that namespace from one
+thread (setns) to connect, as a sidecar or the kubelet's probe on the pod IP would.
+Not modelled: emptyDir sizeLimit (bwrap 0.8 has no tmpfs size), resource limits, seccomp.
 """
 
 from __future__ import annotations
@@ -476,7 +477,7 @@ def run_pod(base: Path, secrets: dict[str, str] | None = None) -> Iterator[Runni
         info_r, info_w = os.pipe()
         cmd = [
             "bwrap", "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-            "--unshare-uts", "--die-with-parent", "--new-session",
+            "--unshare-uts", "--die-with-parent", "--new-session", "--as-pid-1",
             "--uid", str(pod.uid), "--gid", str(pod.gid),
             *_root_args([*targets, workdir] if make_workdir else targets),
             *(["--dir", workdir] if make_workdir else []), "--dev", "/dev", "--proc", "/proc",
