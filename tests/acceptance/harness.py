@@ -16,7 +16,10 @@ non-root UID/GID, as PID 1 like a container's entrypoint, in its own user, PID a
 namespaces. The network namespace has only loopback, so a server that binds 0.0.0.0 is still
 reachable on nothing but the pod's own 127.0.0.1; the client joins that namespace from one
 thread (setns) to connect, as a sidecar or the kubelet's probe on the pod IP would.
-Not modelled: emptyDir sizeLimit (bwrap 0.8 has no tmpfs size), resource limits, seccomp.
+Not modelled: emptyDir sizeLimit (bwrap 0.8 has no tmpfs size), resource limits, seccomp, and
+file modes: the pod's UID maps to the host user running the tests (root in CI), so a host file
+the pod could not read in a cluster (e.g. mode 0600) is still readable here; writes are stopped
+by the read-only mounts, not by ownership.
 """
 
 from __future__ import annotations

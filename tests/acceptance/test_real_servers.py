@@ -26,7 +26,7 @@ def test_everything_gets_its_credential_as_a_file_path(everything: Running) -> N
     assert env["UPSTREAM_API_TOKEN_FILE"] == "/mnt/secrets/upstream-token"
     token = everything.secrets["upstream-token"]
     assert token not in json.dumps(env)
-    # That path is readable by the pod's non-root user and cannot be changed.
+    # That path holds the credential inside the pod and cannot be changed from it.
     read = everything.exec("cat", env["UPSTREAM_API_TOKEN_FILE"])
     assert (read.returncode, read.stdout) == (0, token), read.stderr
     write = everything.exec("sh", "-c", f"echo x > {env['UPSTREAM_API_TOKEN_FILE']}")
