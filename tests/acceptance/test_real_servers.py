@@ -1,0 +1,81 @@
+"""Real MCP servers run from bases rendered by `mcp-scaffold new`, as the pod would run them
+(harness.py), and answer the official MCP Python SDK client over Streamable HTTP: initialize,
+tools/list and one tools/call each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from harness import PROJECTED_TOKEN, Running, check_probes, mcp_call, run_pod, text_of
+
+
+def test_everything_answers_over_streamable_http(everything: Running) -> None:
+    session = mcp_call(everything, "echo", {"message": "hello from the pod"})
+    assert session.server_name == "mcp-servers/everything"
+    assert {"echo", "get-env", "get-sum"} <= set(session.tools)
+    assert text_of(session.result) == "Echo: hello from the pod"
+
+
+def test_everything_gets_its_credential_as_a_file_path(everything: Running) -> None:
+    env = json.loads(text_of(mcp_call(everything, "get-env", {}).result))
+    # The server process's own environment: exactly the image's PATH, what the Deployment sets
+    # and the kubelet's service variables; the credential as a path, never as a value.
+    assert env == everything.env()
+    assert env["UPSTREAM_API_TOKEN_FILE"] == "/mnt/secrets/upstream-token"
+    token = everything.secrets["upstream-token"]
+    assert token not in json.dumps(env)
+    # That path holds the credential inside the pod and cannot be changed from it.
+    read = everything.exec("cat", env["UPSTREAM_API_TOKEN_FILE"])
+    assert (read.returncode, read.stdout) == (0, token), read.stderr
+    write = everything.exec("sh", "-c", f"echo x > {env['UPSTREAM_API_TOKEN_FILE']}")
+    assert write.returncode != 0
+
+
+def test_only_the_rendered_mounts_are_writable(everything: Running) -> None:
+    uid, gid = everything.exec("id", "-u"), everything.exec("id", "-g")
+    assert (uid.stdout.strip(), gid.stdout.strip()) == ("65532", "65532"), uid.stderr + gid.stderr
+    writable = {
+        path: everything.exec("sh", "-c", f"echo x > {path}/probe-write").returncode == 0
+        for path in ("/tmp", "/home/mcp", "/", "/usr", "/etc", "/mnt/secrets")
+    }
+    assert writable == {"/tmp": True, "/home/mcp": True, "/": False, "/usr": False, "/etc": False,
+                        "/mnt/secrets": False}
+
+
+def test_stdio_server_through_the_supergateway_bridge(rendered: Callable[[str], Path]) -> None:
+    with run_pod(rendered("time-bridge")) as pod:
+        # The rendered HTTP probes answer as the kubelet expects.
+        assert check_probes(pod) == {"livenessProbe": 200, "readinessProbe": 200}
+        session = mcp_call(pod, "get_current_time", {"timezone": "UTC"})
+    assert session.server_name == "mcp-time"
+    assert {"get_current_time", "convert_time"} <= set(session.tools)
+    assert json.loads(text_of(session.result))["timezone"] == "UTC"
+
+
+def test_memory_server_writes_only_to_its_writable_mount(rendered: Callable[[str], Path]) -> None:
+    entity = {"name": "mcp-scaffold", "entityType": "project", "observations": ["runs in a pod"]}
+    with run_pod(rendered("memory-bridge")) as pod:
+        assert check_probes(pod) == {"livenessProbe": 200, "readinessProbe": 200}
+        session = mcp_call(pod, "create_entities", {"entities": [entity]})
+        stored = pod.exec("cat", "/home/mcp/memory.jsonl")
+    assert {"create_entities", "read_graph", "search_nodes"} <= set(session.tools)
+    assert json.loads(text_of(session.result))[0]["name"] == "mcp-scaffold"
+    # The graph landed in the rendered HOME emptyDir that MEMORY_FILE_PATH points into.
+    assert stored.returncode == 0, stored.stderr
+    assert [json.loads(line)["name"] for line in stored.stdout.splitlines()] == ["mcp-scaffold"]
+
+
+def test_kubernetes_mcp_server_reads_the_projected_token(rendered: Callable[[str], Path]) -> None:
+    with run_pod(rendered("kubernetes-mcp")) as pod:
+        assert check_probes(pod) == {"livenessProbe": 200, "readinessProbe": 200}
+        session = mcp_call(pod, "configuration_view", {})
+    assert session.server_name == "kubernetes-mcp-server"
+    # --read-only as rendered: only read tools are offered.
+    assert {"pods_list", "resources_get"} <= set(session.tools)
+    assert not {"pods_delete", "resources_create_or_update", "pods_exec"} & set(session.tools)
+    # In-cluster config built from the short-lived token the rendered projected volume holds.
+    view = text_of(session.result)
+    assert "current-context: in-cluster" in view
+    assert f"token: {PROJECTED_TOKEN}" in view
