@@ -79,14 +79,20 @@ def install_checkov() -> None:
         link.symlink_to(exe)
 
 
-def install_bwrap() -> None:
-    if shutil.which("bwrap"):
+# Debian packages the tests run: bwrap runs a server as the pod would (tests/acceptance);
+# busybox's sh is the shell many server images carry, so the env loader is run under it too.
+DEBIAN = {"bwrap": "bubblewrap", "busybox": "busybox"}
+
+
+def install_debian() -> None:
+    missing = [pkg for exe, pkg in DEBIAN.items() if not shutil.which(exe)]
+    if not missing:
         return
-    # Debian's package; the update is needed once on a fresh machine before any install.
+    # The update is needed once on a fresh machine before any install.
     # dpkg's progress goes nowhere; apt's errors still reach stderr.
     subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "bubblewrap"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
         check=True,
         stdout=subprocess.DEVNULL,
         env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
@@ -122,7 +128,7 @@ def install_pypi_servers() -> None:
 def main() -> None:
     install_kubectl()
     install_checkov()
-    install_bwrap()
+    install_debian()
     install_npm_servers()
     install_pypi_servers()
     for tool in ("kubectl", "helm", "checkov"):

@@ -32,15 +32,16 @@ from hypothesis import strategies as st
 from scaffold import envloader, policy
 from scaffold.envloader import EnvLoad
 
-# Every POSIX shell on this machine that a server image may carry as /bin/sh: dash (Debian's sh)
-# always; busybox ash (Alpine, distroless "debug", busybox images) and bash in POSIX mode where
-# installed.
-SHELLS = [["sh"]]
-if shutil.which("busybox"):
-    SHELLS.append(["busybox", "sh"])
-if shutil.which("bash"):
-    SHELLS.append(["bash", "--posix"])
+# The POSIX shells a server image may carry as /bin/sh: dash (Debian's sh), busybox ash (Alpine,
+# distroless "debug", busybox images; scripts/install-tools.py installs it) and bash in POSIX
+# mode. All three are required: a missing one fails test_every_shell_is_installed, never skips.
+SHELLS = [["sh"], ["busybox", "sh"], ["bash", "--posix"]]
 SHELL_IDS = [" ".join(s) for s in SHELLS]
+
+
+def test_every_shell_is_installed() -> None:
+    missing = [s[0] for s in SHELLS if not shutil.which(s[0])]
+    assert not missing, f"not installed: {missing}; run scripts/install-tools.py"
 
 # Variables a shell itself puts into the environment of what it execs (PWD by dash and busybox,
 # SHLVL and _ by bash): not part of what the loader delivers.
