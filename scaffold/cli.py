@@ -102,5 +102,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def entry() -> None:
+    """The `mcp-scaffold` program (console script, python -m scaffold): main() with the
+    cyclic garbage collector off, then an exit that skips tearing the heap down.
+
+    A run is short and builds few cycles, so the collector only re-walks what is still in use
+    (and a large `check` stream would pay for it again and again); at exit, the interpreter's
+    final collection and module teardown cost ~25 ms after a `new`. Output is flushed first, so
+    the exit code and every byte are as with sys.exit; a reader gone away (| head) is exit 1
+    without a traceback, as main() maps it. Library callers of main() keep their collector."""
+    import gc
+
+    gc.disable()
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        if exc.code is not None and not isinstance(exc.code, int):
+            raise
+        code = exc.code or 0
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            code = code or 1
+        except (OSError, ValueError):
+            code = code or 1
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
