@@ -8,7 +8,6 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import Interrupted, ScaffoldError
 
 EPILOG = """exit codes: 0 success / no findings; 1 findings or a bundle that failed verification;
 2 bad input or usage; 130 interrupted (nothing written)"""
@@ -76,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    from .errors import Interrupted, ScaffoldError  # not before: --help needs no dataclasses
+
     try:
         return _run(args)
     except Interrupted as exc:  # the user stopped it: not an error worth the word

@@ -33,7 +33,7 @@ from typing import Any
 Predicate = Callable[[Any], bool]
 
 # Bump when the generated code changes: it is part of the cache key of compiled validators.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 # Every keyword Draft202012Validator applies (its VALIDATORS; a test compares the two lists).
 APPLIED = frozenset({
@@ -132,8 +132,24 @@ def unique(items: list[Any]) -> bool:
         return True
 
 
+class _Pattern:
+    """A regex compiled on its first search: loading a validator compiles none of them (the
+    values schema has ~30, most for keys a document does not have)."""
+
+    __slots__ = ("compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.compiled: re.Pattern[str] | None = None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if self.compiled is None:
+            self.compiled = re.compile(self.pattern)
+        return self.compiled.search(text)
+
+
 RUNTIME: dict[str, Any] = {"_number": _number, "_equal": equal, "_enum": _enum,
-                           "_unique": unique, "_re_compile": re.compile}
+                           "_unique": unique, "_pattern": _Pattern}
 
 
 # --- the compiler --------------------------------------------------------------------------
@@ -255,7 +271,7 @@ class _Compiler:
                 re.compile(pattern)
             except re.error:
                 raise _Unsupported("pattern") from None
-            compiled = self.constant(f"_re_compile({pattern!r})")
+            compiled = self.constant(f"_pattern({pattern!r})")
             out.append(f"not isinstance({v}, str) or {compiled}.search({v}) is not None")
         for key, kind, op in (("minLength", "str", "<"), ("maxLength", "str", ">"),
                               ("minItems", "list", "<"), ("maxItems", "list", ">"),
@@ -344,7 +360,7 @@ class _Compiler:
                 re.compile(pattern)
             except re.error:
                 raise _Unsupported("patternProperties") from None
-            compiled = self.constant(f"_re_compile({pattern!r})")
+            compiled = self.constant(f"_pattern({pattern!r})")
             loop.append(f"if {compiled}.search(k) and not"
                         f" ({self.expression(sub, base, 'x')}): return False")
         allowed = self.expression(extra, base, "x")
@@ -356,7 +372,7 @@ class _Compiler:
                 tests.append(f"k not in {self.constant(f'frozenset({sorted(props)!r})')}")
             if patterns:
                 joined = "|".join(patterns)
-                tests.append(f"not {self.constant(f'_re_compile({joined!r})')}.search(k)")
+                tests.append(f"not {self.constant(f'_pattern({joined!r})')}.search(k)")
             if allowed != "False":
                 tests.append(f"not ({allowed})")
             loop.append(f"if {' and '.join(tests)}: return False" if tests else "return False")
