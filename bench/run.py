@@ -50,6 +50,12 @@ def scaffold_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "scaffold"]
 
 
+# What a user's shell has: no PYTHONDONTWRITEBYTECODE (a pip install ships .pyc files; without
+# them every run compiles the package's source again) and no PYTHONUNBUFFERED (a syscall per
+# write). Some sandboxes set both.
+CLEAN_ENV = {k: v for k, v in os.environ.items()
+             if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")}
+
 # CPU seconds (user + system) and peak RSS (KiB) of the last run_once, read from that one
 # child's rusage (os.wait4): CPU time moves less than wall time on a shared machine.
 LAST: dict[str, float] = {"cpu": 0.0, "maxrss_kib": 0.0}
@@ -65,7 +71,8 @@ def run_once(cmd: Sequence[str], *, stdin: bytes | None = None,
             inp.write(stdin)
             inp.seek(0)
         start = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdin=inp, stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen(list(cmd), stdin=inp, stdout=out, stderr=err,
+                                env=CLEAN_ENV if env is None else env)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -184,7 +191,7 @@ def compare_check(runs: int, checkov_runs: int, bases: int, work: Path,
         results["check"] = "not available"
         return
     checkov = TOOLS / "checkov"
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
+    env = {**CLEAN_ENV, "BC_SKIP_MAPPING": "TRUE"}
     checkov_args = [str(checkov), "--skip-download", "--framework", "kubernetes", "--quiet",
                     "-o", "json"]
     if CORPUS.is_dir():
@@ -371,7 +378,7 @@ def compare_inprocess(count: int, results: dict[str, object]) -> None:
     code = (f"import sys, json; sys.path.insert(0, {str(ROOT)!r}); from bench.run import"
             f" inprocess; print(json.dumps(inprocess({count})))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=False)
+                          env=CLEAN_ENV, check=False)
     print(f"4. in-process render + verify, {count} values documents (Python API)")
     if proc.returncode != 0:
         print("  failed: " + proc.stderr.strip().splitlines()[-1])
