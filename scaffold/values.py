@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import netranges, providers
+from . import kubeschemas, netranges, providers, schemacompiler
 from .credentials import credential_reason
 from .errors import InputError, Problem, ValuesError
 from .policy.image import DIGEST_FORM, DIGEST_PATTERN
@@ -131,13 +131,7 @@ def _validator() -> Any:
 @functools.cache
 def supported_versions() -> tuple[str, ...]:
     """Kubernetes minor versions whose strict schemas the installed kubernetes-validate bundles."""
-    base = resources.files("kubernetes_validate").joinpath("kubernetes-json-schema")
-    found = set()
-    for entry in base.iterdir():
-        m = re.fullmatch(r"v(\d+)\.(\d+)\.\d+-local-strict", entry.name)
-        if m:
-            found.add((int(m[1]), int(m[2])))
-    return tuple(f"{a}.{b}" for a, b in sorted(found))
+    return kubeschemas.supported_versions()
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -243,6 +237,8 @@ def _schema_problems(err: Any) -> Iterator[Problem]:
 def schema_problems(data: Any) -> list[Problem]:
     """Every way data breaks values.schema.json, one Problem per key."""
     problems: list[Problem] = []
+    if schemacompiler.passes("values", schema(), data):
+        return problems  # the compiled verdict: jsonschema is only needed to word errors
     for err in _validator().iter_errors(data):
         problems.extend(_schema_problems(err))
     return problems
