@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -280,9 +281,6 @@ def _refuse_constant(name: str) -> Any:
 def _message(error: jsonschema.ValidationError) -> str:
     v, expected = error.validator, cast(Any, error.validator_value)
     schema = cast(dict[str, Any], error.schema)
-    if v == "required":
-        missing = [k for k in expected if isinstance(error.instance, dict) and k not in error.instance]
-        return f"{', '.join(missing) or 'a key'} is required"
     if v in ("enum", "const"):
         allowed = expected if v == "enum" else [expected]
         return "must be one of: " + ", ".join(json.dumps(a) for a in allowed)
@@ -312,8 +310,33 @@ def problems(data: Any) -> list[Problem]:
                 found.append(Problem(_json_path([*path, str(extra)]), "is not a known key (allowed: "
                                      + ", ".join(sorted(allowed)) + ")"))
             continue
+        if error.validator == "required" and isinstance(error.instance, dict):
+            for key in cast(list[str], error.validator_value):
+                if key not in error.instance:
+                    found.append(Problem(_json_path([*path, key]), "is required"))
+            continue
         found.append(Problem(_json_path(path), _message(error)))
     return found
+
+
+def _unusable_strings(node: Any, path: list[Any]) -> Iterator[Problem]:
+    """JSON escapes can spell what no process can receive: NUL (execve and environ end a string
+    there) and lone surrogates (not encodable as UTF-8, so not writable to a manifest)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if _unusable(key):
+                yield Problem(_json_path(path), "a key holds NUL or a lone surrogate")
+            else:
+                yield from _unusable_strings(value, [*path, key])
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _unusable_strings(value, [*path, i])
+    elif isinstance(node, str) and _unusable(node):
+        yield Problem(_json_path(path), "holds NUL or a lone surrogate: no process can receive it")
+
+
+def _unusable(text: str) -> bool:
+    return "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text)
 
 
 def parse(text: str, source: str) -> ServerDescription:
@@ -322,7 +345,7 @@ def parse(text: str, source: str) -> ServerDescription:
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
         raise InputError([Problem("(document)", f"not valid JSON: {str(exc)[:200]}")], source) from None
-    found = problems(data)
+    found = list(_unusable_strings(data, [])) or problems(data)
     if found:
         raise InputError(found, source)
     return ServerDescription(data, source)
@@ -433,7 +456,12 @@ def _env(m: _Mapping, package: dict[str, Any], deploy: dict[str, Any], where: st
         name, src = var["name"], f"{where}.environmentVariables[{i}]"
         if var.get("isSecret"):
             group = "files" if name in path_readers else "env"
-            m.values.setdefault("secrets", {}).setdefault(group, {})[name] = secret_file_name(name)
+            secrets = m.values.setdefault("secrets", {})
+            taken = {f for g in ("env", "files") for f in secrets.get(g, {}).values()}
+            file_name, n = secret_file_name(name), 2
+            while file_name in taken:  # A_B and A-B must not share one file
+                file_name, n = f"{secret_file_name(name)}-{n}", n + 1
+            secrets.setdefault(group, {})[name] = file_name
             if "value" in var or "default" in var:
                 m.asks.append(Hint(f"secrets.{group}.{name}", "the description's value is ignored:"
                                    " a secret comes from the secret store, never from a manifest",
@@ -506,6 +534,8 @@ def _transport(m: _Mapping, package: dict[str, Any], deploy: dict[str, Any], whe
             m.values["port"] = deploy["port"]
         return
     url = package["transport"].get("url", "") if declared == "streamable-http" else ""
+    # Upstream: "{name}" in the URL names an argument's valueHint or name, or an env var.
+    url, _ = _substitute(url, _url_variables(package))
     from_url = re.match(r"^[a-z]+://[^/:]*(?::(\d+))?(/[^?#]*)?", url)
     port = deploy.get("port") or (int(from_url.group(1)) if from_url and from_url.group(1) else None)
     path = deploy.get("path") or (from_url.group(2) if from_url and from_url.group(2) else None)
@@ -516,6 +546,19 @@ def _transport(m: _Mapping, package: dict[str, Any], deploy: dict[str, Any], whe
     else:
         m.asks.append(Question("path", "HTTP path of the MCP endpoint", f"{where}.transport.url",
                                default="/mcp"))
+
+
+def _url_variables(package: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for arg in package.get("packageArguments", []):
+        for key in (arg.get("valueHint"), str(arg.get("name", "")).lstrip("-") or None):
+            if key and ("value" in arg or "default" in arg):
+                found[key] = {"value": _substitute(arg.get("value", arg.get("default", "")),
+                                                   arg.get("variables", {}))[0]}
+    for var in package.get("environmentVariables", []):
+        if not var.get("isSecret") and ("value" in var or "default" in var):
+            found[var["name"]] = {"value": var.get("value", var.get("default"))}
+    return found
 
 
 def _deploy(m: _Mapping, deploy: dict[str, Any]) -> None:

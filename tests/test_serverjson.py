@@ -104,6 +104,20 @@ def test_secret_variables_become_secrets_env_with_derived_file_names() -> None:
     assert questions(asks)["secrets.provider"].choices == ("aws", "azure", "gcp", "vault")
 
 
+def test_secrets_whose_names_derive_the_same_file_get_distinct_files() -> None:
+    values, _ = imported(doc(environmentVariables=[{"name": "A_B", "isSecret": True},
+                                                   {"name": "A-B", "isSecret": True}]))
+    assert values["secrets"]["env"] == {"A_B": "a-b", "A-B": "a-b-2"}
+
+
+def test_transport_url_variables_come_from_arguments_and_env() -> None:
+    values, _ = imported(doc(
+        transport={"type": "streamable-http", "url": "http://localhost:{port}{MCP_PATH}"},
+        packageArguments=[{"type": "named", "name": "--port", "default": "9000"}],
+        environmentVariables=[{"name": "MCP_PATH", "default": "/rpc"}]))
+    assert (values["port"], values["path"]) == (9000, "/rpc")
+
+
 def test_path_reading_secret_goes_to_secrets_files() -> None:
     data = doc(environmentVariables=[
         {"name": "GRAFANA_SERVICE_ACCOUNT_TOKEN_FILE", "isSecret": True, "format": "filepath"},
@@ -378,7 +392,7 @@ def test_our_schema_accepts_and_refuses_like_upstream(
 
 # --- hostile strings ---------------------------------------------------------------------------------
 
-hostile = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="{}"), max_size=40)
+hostile = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -392,11 +406,20 @@ def test_hostile_env_names_and_args_are_refused_by_path_or_carried_verbatim(
     try:
         values, _ = imported(data)
     except InputError as exc:
-        assert {p.key for p in exc.problems} == {"packages[0].environmentVariables[0].name"}
+        assert {p.key for p in exc.problems} <= {
+            "packages[0].environmentVariables[0].name", "packages[0].environmentVariables[0].value",
+            "packages[0].packageArguments[0].value", "packages[0].packageArguments[1].value"}
         assert all("\n" not in line for line in exc.lines())
         return
     assert values["env"] == {name: value}
     assert values["args"] == [f"--opt={flag_value}", positional]
+
+
+@pytest.mark.parametrize("escaped", ["\\u0000", "a\\ud800b", "\\udfff"])
+def test_strings_no_process_can_receive_are_refused_by_path(escaped: str) -> None:
+    text = json.dumps(doc(environmentVariables=[{"name": "A", "value": "PLACEHOLDER"}]))
+    found = problems_of(text.replace("PLACEHOLDER", escaped))
+    assert list(found) == ["packages[0].environmentVariables[0].value"]
 
 
 @settings(max_examples=100, deadline=None)
