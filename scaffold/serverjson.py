@@ -170,6 +170,7 @@ DEPLOY_SCHEMA: dict[str, Any] = {
         }},
         "apiAccess": {"type": "object", "additionalProperties": False, "properties": {
             "rules": {"type": "array", "items": {"type": "object"}},
+            "namespaces": {"type": "array", "items": {"type": "string", "pattern": _DNS_LABEL}},
             "clusterRole": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$"},
             "clusterWide": {"type": "object", "additionalProperties": False,
                             "required": ["reason"],
@@ -507,9 +508,11 @@ def _args(m: _Mapping, package: dict[str, Any], where: str, start: int) -> list[
         # The format's rule for a named argument is `--flag={value}` (upstream NamedArgument).
         item = f"{arg['name']}={text}" if named else text
         if unresolved:
+            choices = tuple(arg.get("choices", ()))
             m.asks.append(Question(f"args[{start + len(out)}]",
                                    f"argument {item}: {arg.get('description', '')}".rstrip(": "),
-                                   src, template=item))
+                                   src, kind="choice" if choices else "text", choices=choices,
+                                   template=item))
         out.append(item)
     if package.get("runtimeArguments"):
         m.asks.append(Hint("args", "runtimeArguments are for the runtime command (docker, npx,"

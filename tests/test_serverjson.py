@@ -153,12 +153,15 @@ def test_named_and_positional_arguments_with_variables() -> None:
         {"type": "positional", "value": "/data/{tenant}", "variables": {"tenant": {"description": "t"}}},
         {"type": "positional", "valueHint": "config_path", "isRequired": True},
         {"type": "positional", "valueHint": "optional_extra"},
+        {"type": "named", "name": "--level", "choices": ["low", "high"], "isRequired": True},
     ], runtimeArguments=[{"type": "named", "name": "--rm"}]))
     # The format's rule for a named argument is `--flag={value}`.
-    assert values["args"] == ["--port=8080", "--mode=ro", "/data/{tenant}", "{config_path}"]
+    assert values["args"] == ["--port=8080", "--mode=ro", "/data/{tenant}", "{config_path}",
+                              "--level={level}"]
     asked = questions(asks)
     assert asked["args[2]"].template == "/data/{tenant}"
     assert asked["args[3]"].template == "{config_path}"
+    assert (asked["args[4]"].kind, asked["args[4]"].choices) == ("choice", ("low", "high"))
     assert "--rm" not in values["args"]
     assert any(isinstance(a, Hint) and "runtimeArguments" in a.source for a in asks)
 
