@@ -1,0 +1,113 @@
+"""The built-in catalog: every entry valid against the upstream registry schema and ours, with the
+facts read from each server's own repository (sources named in the entry)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from scaffold import catalog, serverjson
+from scaffold.serverjson import Question
+
+from support import reference
+
+DEPLOY = "mcp-scaffold.io/deploy"
+REQUIRED = {"github", "grafana", "notion", "atlassian", "kubernetes", "aws-api", "postgres",
+            "playwright", "everything", "fetch", "filesystem", "memory"}
+
+# name -> (transport, port, path, health path, egress hosts), as the sources say.
+FACTS: dict[str, tuple[str, int | None, str, str | None, list[str]]] = {
+    "github": ("streamable-http", 8082, "/", None, ["api.github.com"]),
+    "grafana": ("streamable-http", 8000, "/mcp", "/healthz", []),
+    "notion": ("streamable-http", 3000, "/mcp", "/health", ["api.notion.com"]),
+    "atlassian": ("streamable-http", 8000, "/mcp", "/healthz", ["*.atlassian.net"]),
+    "kubernetes": ("streamable-http", 8080, "/mcp", "/healthz", []),
+    "aws-api": ("streamable-http", 8000, "/mcp", None, ["*.amazonaws.com"]),
+    "postgres": ("streamable-http", 8000, "/mcp", None, []),
+    "playwright": ("streamable-http", 8931, "/mcp", None, []),
+    "everything": ("streamable-http", 3001, "/mcp", None, []),
+    "fetch": ("stdio", None, "/mcp", None, []),
+    "filesystem": ("stdio", None, "/mcp", None, []),
+    "memory": ("stdio", None, "/mcp", None, []),
+}
+
+
+def raw(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(catalog.text(name))
+    return data
+
+
+def test_the_catalog_holds_the_twelve_servers() -> None:
+    assert set(catalog.names()) >= REQUIRED
+    assert [row[0] for row in catalog.summary()] == catalog.names()
+    with pytest.raises(KeyError):
+        catalog.text("../values.schema")
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_entry_is_valid_against_the_upstream_schema_and_ours(name: str) -> None:
+    upstream = jsonschema.Draft7Validator(json.loads(reference("mcp-server.schema.json").read_text()),
+                                          format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    data = raw(name)
+    assert [e.message for e in upstream.iter_errors(data)] == []
+    assert serverjson.problems(data) == []
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_entry_cites_files_of_its_own_repository(name: str) -> None:
+    data = raw(name)
+    sources = data["_meta"][DEPLOY]["sources"]
+    assert sources and all(s["path"] for s in sources)
+    assert {s["repo"] for s in sources} == {data["repository"]["url"].removeprefix("https://github.com/")}
+
+
+@pytest.mark.parametrize("name", sorted(FACTS))
+def test_entry_maps_to_the_facts_its_sources_state(name: str) -> None:
+    transport, port, path, health, hosts = FACTS[name]
+    values, asks = serverjson.to_values(serverjson.load(name))
+    assert (values["transport"], values.get("port"), values["path"]) == (transport, port, path)
+    assert values.get("probes", {}).get("liveness", {}).get("path") == health
+    assert [r["host"] for r in values.get("externalEgress", []) if "host" in r] == hosts
+    asked = {a.key: a for a in asks if isinstance(a, Question)}
+    # Catalog images are tag-only: the digest is the user's to pin, never guessed.
+    assert "image" not in values and asked["image"].kind == "digest"
+    assert "namespace" in asked
+
+
+def test_grafana_reads_its_token_from_a_file_and_probes_with_a_host_header() -> None:
+    values, _ = serverjson.to_values(serverjson.load("grafana"))
+    assert values["secrets"]["files"] == {
+        "GRAFANA_SERVICE_ACCOUNT_TOKEN_FILE": "grafana-service-account-token"}
+    assert values["probes"]["readiness"]["headers"] == {"Host": "localhost"}
+    assert values["args"] == ["-t", "streamable-http", "--address", "0.0.0.0:8000"]
+
+
+def test_credentials_are_secrets_env_never_plain_env() -> None:
+    expected = {"notion": {"NOTION_TOKEN", "AUTH_TOKEN"},
+                "atlassian": {"JIRA_API_TOKEN", "CONFLUENCE_API_TOKEN"},
+                "postgres": {"DATABASE_URI"}, "grafana": {"MCP_GRAFANA_SERVER_TOKEN"}}
+    for name, secret_names in expected.items():
+        values, _ = serverjson.to_values(serverjson.load(name))
+        assert set(values["secrets"]["env"]) == secret_names
+        assert not secret_names & set(values.get("env", {}))
+
+
+def test_stdio_servers_need_the_bridge_and_keep_their_data() -> None:
+    for name in ("memory", "filesystem"):
+        values, asks = serverjson.to_values(serverjson.load(name))
+        assert values["runtime"] == "node"
+        assert values["volumes"] == [{"mountPath": "/data", "size": "1Gi", "persistent": True}]
+        assert any(a.key == "bridge" for a in asks)
+    assert serverjson.to_values(serverjson.load("memory"))[0]["env"] == {
+        "MEMORY_FILE_PATH": "/data/memory.jsonl"}
+    assert serverjson.to_values(serverjson.load("filesystem"))[0]["args"] == ["/data"]
+
+
+def test_kubernetes_server_reads_cluster_wide_only_with_a_reason() -> None:
+    values, asks = serverjson.to_values(serverjson.load("kubernetes"))
+    assert values["rbac"]["clusterRole"] == "view"
+    assert values["rbac"]["clusterWide"]["reason"]
+    assert any(a.key == "apiServer.cidrs" for a in asks)
