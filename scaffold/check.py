@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
-from .errors import InputError, Problem
+from . import __version__, kubeversions
+from .errors import InputError, Problem, ProblemCode
 from .policy import RULES, SEVERITIES, Finding, evaluate_objects, parse_kube_version, skips
 from .yamlio import load_kubectl
 
@@ -53,7 +53,7 @@ class Source:
 def run(
     paths: list[str],
     fmt: str = "text",
-    kube_version: str = "1.33",
+    kube_version: str = kubeversions.DEFAULT,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     stdin: TextIO | None = None,
@@ -67,17 +67,20 @@ def run(
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     if fmt not in FORMATS:
-        raise InputError([Problem("--format", f"{fmt!r} is not one of {', '.join(FORMATS)}")])
+        raise InputError([Problem("--format", f"{fmt!r} is not one of {', '.join(FORMATS)}",
+                                  ProblemCode.USAGE)])
     parse_kube_version(kube_version)
     if not paths:
-        raise InputError([Problem("", "no input: give one or more PATHs, or - for stdin")])
+        raise InputError([Problem("", "no input: give one or more PATHs, or - for stdin",
+                                  ProblemCode.USAGE)])
     objects: list[tuple[dict[str, Any], Source]] = []
     files: list[str] = []
     for label, text in _read_inputs(paths, stdin if stdin is not None else sys.stdin):
         files.append(label)
         objects.extend(_objects(label, text, err))
     problems = [
-        Problem(f"{src.file}: {doc.get('kind')} {_display_name(doc)}", message)
+        Problem(f"{src.file}: {doc.get('kind')} {_display_name(doc)}", message,
+                ProblemCode.INVALID)
         for doc, src in objects
         for message in skips(doc)[1]
     ]
@@ -85,7 +88,8 @@ def run(
         raise InputError(problems)
     if not objects:
         raise InputError(
-            [Problem("", f"no Kubernetes objects found in {', '.join(files) or 'the input'}")]
+            [Problem("", f"no Kubernetes objects found in {', '.join(files) or 'the input'}",
+                     ProblemCode.EMPTY)]
         )
     sources = {id(doc): src for doc, src in objects}
     results = [
@@ -109,26 +113,29 @@ def _read_inputs(paths: list[str], stdin: TextIO) -> Iterator[tuple[str, str]]:
     for given in paths:
         if given == STDIN:
             if stdin_used:
-                raise InputError([Problem("-", "stdin can be read only once")])
+                raise InputError([Problem("-", "stdin can be read only once", ProblemCode.USAGE)])
             stdin_used = True
             try:
                 yield STDIN, stdin.read()
             except (OSError, UnicodeDecodeError) as exc:
-                raise InputError([Problem("", f"cannot read stdin: {exc}")], STDIN) from None
+                raise InputError([Problem("", f"cannot read stdin: {exc}",
+                                          ProblemCode.UNREADABLE)], STDIN) from None
             continue
         path = Path(given)
         if path.is_dir():
             found = sorted(_walk(path))
             if not found:
                 raise InputError(
-                    [Problem("", "directory holds no *.yaml, *.yml or *.json file")], given
+                    [Problem("", "directory holds no *.yaml, *.yml or *.json file",
+                             ProblemCode.EMPTY)], given
                 )
             for file in found:
                 yield str(file), _read_file(file)
         elif path.exists():
             yield given, _read_file(path)
         else:
-            raise InputError([Problem("", "no such file or directory")], given)
+            raise InputError([Problem("", "no such file or directory", ProblemCode.UNREADABLE)],
+                             given)
 
 
 def _walk(root: Path) -> Iterator[Path]:
@@ -164,7 +171,7 @@ def _refuse_transforming_kustomization(directory: Path, filenames: list[str]) ->
             raise InputError(
                 [Problem("", f"{'; '.join(why)}: `kubectl apply -k` applies what kustomize"
                          " builds, not these files. Check that instead: kubectl kustomize"
-                         f" {directory} | mcp-scaffold check -")], label)
+                         f" {directory} | mcp-scaffold check -", ProblemCode.USAGE)], label)
 
 
 def _local(directory: Path, entry: Any) -> bool:
@@ -180,9 +187,11 @@ def _read_file(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise InputError([Problem("", "not UTF-8 text")], str(path)) from None
+        raise InputError([Problem("", "not UTF-8 text", ProblemCode.UNREADABLE)],
+                         str(path)) from None
     except OSError as exc:
-        raise InputError([Problem("", f"cannot read: {exc.strerror or exc}")], str(path)) from None
+        raise InputError([Problem("", f"cannot read: {exc.strerror or exc}",
+                                  ProblemCode.UNREADABLE)], str(path)) from None
 
 
 def _parse(label: str, text: str) -> list[tuple[Any, int | None]]:

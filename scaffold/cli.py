@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
-from . import __version__
+from . import __version__, kubeversions
 
 EPILOG = """exit codes: 0 success / no findings; 1 findings or a bundle that failed verification;
 2 bad input or usage, or an output that may not be replaced (only a base an earlier `new`
@@ -50,8 +50,9 @@ def _parser() -> argparse.ArgumentParser:
                            " stdin) against the same rules `new` enforces.", epilog=EPILOG)
     check.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
     check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
-    check.add_argument("--kube-version", metavar="X", default="1.33",
-                       help="Kubernetes minor version the rules target (default: 1.33)")
+    check.add_argument("--kube-version", metavar="X", default=kubeversions.DEFAULT,
+                       help="Kubernetes minor version the rules target (default:"
+                       f" {kubeversions.DEFAULT})")
 
     sub.add_parser("schema", help="print values.schema.json",
                    description="Print the JSON Schema of the values file.")

@@ -5,14 +5,40 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ProblemCode(StrEnum):
+    """What kind of thing is wrong, for code to act on: the wizard asks again for a REQUIRED
+    key, `new --no-input` names it as missing. Code compares codes, never messages (those are
+    for people and may be reworded)."""
+
+    REQUIRED = "required"  # a key the schema requires is absent: an answer still to give
+    UNKNOWN_KEY = "unknown-key"  # a key the schema does not know (a typo)
+    TYPE = "type"  # the wrong kind of value (a number for a string, a list for a mapping)
+    ENUM = "enum"  # not one of the listed choices
+    RANGE = "range"  # a number outside its bounds
+    EMPTY = "empty"  # an empty list, mapping or text where one entry is needed
+    DUPLICATE = "duplicate"  # an item, name, CIDR or file given twice
+    PATTERN = "pattern"  # text not of the allowed form (the schema's pattern or format)
+    CONTROL_CHAR = "control-char"  # a control character in a name, path or free text
+    RESERVED = "reserved"  # a name the bundle sets itself (an env var, a label key)
+    CONFLICT = "conflict"  # keys that contradict each other or depend on one another
+    CREDENTIAL = "credential"  # a secret written where it would be stored in plain text
+    INVALID = "invalid"  # a value a rule refuses (an unpinned image, a metadata CIDR...)
+    NO_EFFECT = "no-effect"  # (a warning) a key set to something the bundle never reads
+    UNREADABLE = "unreadable"  # an input that cannot be read (missing, a directory, not UTF-8)
+    USAGE = "usage"  # a command-line option or argument that cannot be used
 
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with the input: where (a dotted key path or a file) and what is allowed."""
+    """One thing wrong with the input: where (a dotted key path or a file), what is allowed
+    (the message people read) and what kind of problem it is (the code programs act on)."""
 
     key: str
     message: str
+    code: ProblemCode = ProblemCode.INVALID
 
     def __str__(self) -> str:
         return f"{self.key}: {self.message}" if self.key else self.message

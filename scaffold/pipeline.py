@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import Any, TextIO
 
 from . import values as values_mod
-from .errors import MissingAnswersError, Problem, ValuesError
+from .errors import MissingAnswersError, ProblemCode, ValuesError
 from .render import RenderedFile, render
 from .verify import verify
 from .write import check_destination, write_directory, write_listing, write_stream
@@ -25,7 +26,7 @@ def _complete(raw: dict[str, Any], source: str, interactive: bool) -> values_mod
     try:
         return values_mod.validate(raw, source)
     except ValuesError as exc:
-        if not any(p.message == "is required" for p in exc.problems):
+        if not any(p.code is ProblemCode.REQUIRED for p in exc.problems):
             raise
         if interactive:
             from . import wizard  # deferred: questionary is loaded only when a prompt is needed
@@ -33,7 +34,8 @@ def _complete(raw: dict[str, Any], source: str, interactive: bool) -> values_mod
             return wizard.complete(raw, source)
         hint = "is missing; nobody can be asked (no terminal or --no-input): give it in --values"
         raise MissingAnswersError(
-            [Problem(p.key, hint) if p.message == "is required" else p for p in exc.problems],
+            [replace(p, message=hint) if p.code is ProblemCode.REQUIRED else p
+             for p in exc.problems],
             source) from None
 
 

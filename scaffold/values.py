@@ -15,9 +15,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import kubeschemas, netranges, providers, schemacompiler
+from . import conventions, kubeschemas, netranges, providers, schemacompiler
 from .credentials import credential_reason
-from .errors import InputError, Problem, ValuesError
+from .errors import InputError, Problem, ProblemCode, ValuesError
 from .policy.image import DIGEST_FORM, DIGEST_PATTERN
 from .yamlio import load_one
 
@@ -37,13 +37,10 @@ IMAGE = re.compile(
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
     rf"@(?P<digest>{DIGEST_PATTERN})"
 )
-# Env vars the bundle sets itself (runtime dirs); a user value would silently override them.
-RESERVED_ENV = {"HOME", "TMPDIR", "XDG_CACHE_HOME", "NPM_CONFIG_CACHE", "UV_CACHE_DIR",
-                "PIP_CACHE_DIR", "PYTHONDONTWRITEBYTECODE"}
-# Label keys every object gets from the bundle; extra labels may not replace them.
-GENERATED_LABELS = {"app.kubernetes.io/name", "app.kubernetes.io/instance",
-                    "app.kubernetes.io/version", "app.kubernetes.io/component",
-                    "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"}
+# Env vars the bundle sets itself (runtime dirs), and the label keys every object gets from
+# it: a user value may not replace them.
+RESERVED_ENV = conventions.RESERVED_ENV
+GENERATED_LABELS = conventions.GENERATED_LABELS
 _QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?")
 _SUFFIX = {None: 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
            "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
@@ -58,12 +55,13 @@ _FREE_TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Top-level keys whose list items or mapping values are free text.
 _FREE_TEXT = ("env", "command", "args")
 # Mount paths the secrets volume must neither be, sit under, nor sit above: the dirs the
-# bundle mounts itself (/tmp, render.py's HOME for node/python runtimes, the API token under
+# bundle mounts itself (/tmp, the HOME of node/python runtimes, the API token under
 # /var/run/secrets, where the EKS and Azure workload-identity webhooks also put their tokens),
 # kernel and device trees, and the files the kubelet bind-mounts into every container. /run
 # is /var/run in most images (a symlink), so its secrets dir is the token dir too.
-_MOUNT_RESERVED_TREES = ("/tmp", "/home/mcp", "/var/run/secrets", "/run/secrets", "/proc",
-                         "/sys", "/dev", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf")
+_MOUNT_RESERVED_TREES = (conventions.TMP, conventions.HOME, "/var/run/secrets", "/run/secrets",
+                         "/proc", "/sys", "/dev", "/etc/hosts", "/etc/hostname",
+                         "/etc/resolv.conf")
 # System dirs a mount would hide (the image's programs, libraries and configuration); a
 # directory of its own below them (/etc/mcp) is fine.
 _MOUNT_RESERVED_DIRS = ("/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/var", "/run",
@@ -142,21 +140,25 @@ def read_file(path: str) -> Values:
     try:
         text = Path(path).read_text("utf-8")
     except FileNotFoundError:
-        raise InputError([Problem("", "no such file")], path) from None
+        raise InputError([Problem("", "no such file", ProblemCode.UNREADABLE)], path) from None
     except IsADirectoryError:
-        raise InputError([Problem("", "is a directory, not a values file")], path) from None
+        raise InputError([Problem("", "is a directory, not a values file",
+                                  ProblemCode.UNREADABLE)], path) from None
     except UnicodeDecodeError:
-        raise InputError([Problem("", "is not UTF-8 text")], path) from None
+        raise InputError([Problem("", "is not UTF-8 text", ProblemCode.UNREADABLE)], path) from None
     except OSError as exc:
-        raise InputError([Problem("", f"cannot be read: {exc.strerror}")], path) from None
+        raise InputError([Problem("", f"cannot be read: {exc.strerror}",
+                                  ProblemCode.UNREADABLE)], path) from None
     data = load_one(text, path)
     if data is None:
         raise InputError(
-            [Problem("", "is empty; a values file is a mapping of keys (see `mcp-scaffold schema`)")], path
+            [Problem("", "is empty; a values file is a mapping of keys (see `mcp-scaffold schema`)",
+                     ProblemCode.EMPTY)], path
         )
     if not isinstance(data, dict):
         raise InputError(
-            [Problem("", f"must be a mapping of keys, not a {_type_name(data)}")], path
+            [Problem("", f"must be a mapping of keys, not a {_type_name(data)}", ProblemCode.TYPE)],
+            path
         )
     return data
 
@@ -201,7 +203,8 @@ def _schema_problems(err: Any) -> Iterator[Problem]:
     if kind == "required":
         for name in err.validator_value:
             if isinstance(err.instance, dict) and name not in err.instance:
-                yield Problem(f"{key}.{_segment(name)}" if key else _segment(name), "is required")
+                yield Problem(f"{key}.{_segment(name)}" if key else _segment(name), "is required",
+                              ProblemCode.REQUIRED)
         return
     if kind == "additionalProperties":
         known = sorted(sub.get("properties", {}))
@@ -209,7 +212,7 @@ def _schema_problems(err: Any) -> Iterator[Problem]:
             close = difflib.get_close_matches(str(extra), known, n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(known)}"
             yield Problem(f"{key}.{_segment(extra)}" if key else _segment(extra),
-                          f"unknown key{hint}")
+                          f"unknown key{hint}", ProblemCode.UNKNOWN_KEY)
         return
     got = f"got {_show(err.instance)}"
     if kind == "type":
@@ -219,19 +222,22 @@ def _schema_problems(err: Any) -> Iterator[Problem]:
         text = f"must be a {want}, {got} ({_type_name(err.instance)})"
         if want == "string" and isinstance(err.instance, bool | int | float):
             text += "; quote it"
-        yield Problem(key, text + (f"; allowed: {allowed}" if allowed else ""))
+        yield Problem(key, text + (f"; allowed: {allowed}" if allowed else ""), ProblemCode.TYPE)
     elif kind == "enum":
-        yield Problem(key, f"must be one of {', '.join(map(str, err.validator_value))}, {got}")
+        yield Problem(key, f"must be one of {', '.join(map(str, err.validator_value))}, {got}",
+                      ProblemCode.ENUM)
     elif kind in ("minimum", "maximum"):
-        yield Problem(key, f"must be between {sub.get('minimum')} and {sub.get('maximum')}, {got}")
+        yield Problem(key, f"must be between {sub.get('minimum')} and {sub.get('maximum')}, {got}",
+                      ProblemCode.RANGE)
     elif kind in ("minItems", "minProperties", "minLength"):
-        yield Problem(key, "must not be empty")
+        yield Problem(key, "must not be empty", ProblemCode.EMPTY)
     elif kind == "uniqueItems":
-        yield Problem(key, f"must not repeat an item, {got}")
+        yield Problem(key, f"must not repeat an item, {got}", ProblemCode.DUPLICATE)
     elif allowed:
-        yield Problem(key, f"must be {allowed}, {got}")
+        yield Problem(key, f"must be {allowed}, {got}", ProblemCode.PATTERN)
     else:
-        yield Problem(key, err.message)
+        yield Problem(key, err.message,
+                      ProblemCode.PATTERN if kind == "pattern" else ProblemCode.INVALID)
 
 
 def schema_problems(data: Any) -> list[Problem]:
@@ -392,7 +398,7 @@ def _egress_set_problems(rules: Any) -> list[Problem]:
             out.append(Problem(f"externalEgress[{family[-1][0]}].cidr",
                                f"with {others} covers every IPv{internet.version} address:"
                                f" write one rule {internet} (the internet; private and metadata"
-                               " ranges excepted)"))
+                               " ranges excepted)", ProblemCode.CONFLICT))
     return out
 
 
@@ -455,7 +461,8 @@ def _control_problems(data: Any) -> list[Problem]:
             for k, sub in node.items():
                 message = check_control(k) if isinstance(k, str) else None
                 if message:
-                    out.append(Problem(_key_path([*parts, k]), f"the key {message}"))
+                    out.append(Problem(_key_path([*parts, k]), f"the key {message}",
+                                       ProblemCode.CONTROL_CHAR))
                 walk(sub, [*parts, k], child_free)
         elif isinstance(node, list):
             for i, item in enumerate(node):
@@ -463,7 +470,7 @@ def _control_problems(data: Any) -> list[Problem]:
         elif isinstance(node, str):
             message = check_control(node, free)
             if message:
-                out.append(Problem(_key_path(parts), message))
+                out.append(Problem(_key_path(parts), message, ProblemCode.CONTROL_CHAR))
 
     walk(data, [], False)
     return out
@@ -516,16 +523,15 @@ def _labels_problems(key: str, labels: dict[str, str]) -> Iterator[Problem]:
     for k, v in labels.items():
         for msg in (check_label_key(k), check_label_value(v)):
             if msg:
-                yield Problem(f"{key}.{k}", msg)
+                yield Problem(f"{key}.{k}", msg, ProblemCode.PATTERN)
 
 
 def semantic_problems(v: Values) -> list[Problem]:
     """Rules the schema cannot express, on values with defaults filled in."""
     out: list[Problem] = []
 
-    def add(key: str, msg: str | None) -> None:
-        if msg:
-            out.append(Problem(key, msg))
+    def add(key: str, msg: str, code: ProblemCode) -> None:
+        out.append(Problem(key, msg, code))
 
     out.extend(field_problems(v))
     for key in ("labels", "ingress.podLabels", "dns.podLabels"):
@@ -534,54 +540,61 @@ def semantic_problems(v: Values) -> list[Problem]:
         out.extend(_labels_problems(key, labels))
     for k in v["labels"]:
         if k in GENERATED_LABELS:
-            add(f"labels.{k}", "is set by mcp-scaffold on every object; choose another key")
+            add(f"labels.{k}", "is set by mcp-scaffold on every object; choose another key",
+                ProblemCode.RESERVED)
     for i, d in enumerate(v["downstream"]):
         out.extend(_labels_problems(f"downstream[{i}].podLabels", d["podLabels"]))
     names = [d["name"] for d in v["downstream"]]
     for i, n in enumerate(names):
         if n in names[:i]:
-            add(f"downstream[{i}].name", f"{n!r} is used twice; each rule needs its own name")
+            add(f"downstream[{i}].name", f"{n!r} is used twice; each rule needs its own name",
+                ProblemCode.DUPLICATE)
 
     cidrs = [r["cidr"] for r in v["externalEgress"]]
     for i, c in enumerate(cidrs):
         if c in cidrs[:i]:
-            add(f"externalEgress[{i}].cidr", f"{c} is listed twice; merge the ports into one entry")
+            add(f"externalEgress[{i}].cidr", f"{c} is listed twice; merge the ports into one entry",
+                ProblemCode.DUPLICATE)
     if v["configMaps"] and not v["apiServer"]["cidrs"]:
         add("apiServer.cidrs", "is required when configMaps is not empty (egress to the API server);"
-            " find it with: kubectl get endpoints kubernetes -n default")
+            " find it with: kubectl get endpoints kubernetes -n default", ProblemCode.CONFLICT)
     if v["apiServer"]["cidrs"] and not v["configMaps"]:
         add("apiServer.cidrs", "is set but configMaps is empty: without API access there is no"
-            " API server egress to allow; remove it or list the ConfigMaps")
+            " API server egress to allow; remove it or list the ConfigMaps", ProblemCode.CONFLICT)
 
     for name in v["env"]:
         if not ENV_NAME.fullmatch(name):
             add(f"env.{name}",
-                "must be a valid env var name: letters, digits and '_', not starting with a digit")
+                "must be a valid env var name: letters, digits and '_', not starting with a digit",
+                ProblemCode.PATTERN)
         elif name in RESERVED_ENV:
-            add(f"env.{name}", "is set by the bundle (runtime dirs); choose another name")
+            add(f"env.{name}", "is set by the bundle (runtime dirs); choose another name",
+                ProblemCode.RESERVED)
         elif name in v["secrets"]["files"]:
-            add(f"env.{name}", "is also a key of secrets.files; each env var is set once")
+            add(f"env.{name}", "is also a key of secrets.files; each env var is set once",
+                ProblemCode.DUPLICATE)
         elif why := credential_reason(name, str(v["env"][name])):  # the detector `check` uses
             add(f"env.{name}", f"holds {why}; a literal env value is stored in etcd:"
-                " put it in the secret store and list it under secrets.files")
+                " put it in the secret store and list it under secrets.files", ProblemCode.CREDENTIAL)
 
     for which in ("requests", "limits"):
         for res, q in v["resources"][which].items():
             try:
                 quantity(q)
             except ValueError:
-                add(f"resources.{which}.{res}", "is not a Kubernetes quantity")
+                add(f"resources.{which}.{res}", "is not a Kubernetes quantity", ProblemCode.PATTERN)
     for res in ("cpu", "memory", "ephemeral-storage"):
         try:
             if quantity(v["resources"]["requests"][res]) > quantity(v["resources"]["limits"][res]):
-                add(f"resources.requests.{res}", f"must not exceed resources.limits.{res}")
+                add(f"resources.requests.{res}", f"must not exceed resources.limits.{res}",
+                    ProblemCode.CONFLICT)
         except ValueError:
             pass
     try:
         disk = quantity(v["tmpSize"]) * (2 if v["runtime"] != "generic" else 1)
         if disk > quantity(v["resources"]["limits"]["ephemeral-storage"]):
             add("tmpSize", "the writable emptyDirs (/tmp, and HOME for node/python) must fit in"
-                " resources.limits.ephemeral-storage")
+                " resources.limits.ephemeral-storage", ProblemCode.CONFLICT)
     except ValueError:
         pass
 
@@ -595,18 +608,23 @@ def _secrets_problems(v: Values) -> list[Problem]:
     provider = s["provider"]
     for other in providers.NAMES:
         if other != provider and other in s:
-            out.append(Problem(f"secrets.{other}", f"is set but secrets.provider is {provider!r}"))
+            out.append(Problem(f"secrets.{other}", f"is set but secrets.provider is {provider!r}",
+                               ProblemCode.CONFLICT))
     files = s["files"]
     if provider == "none":
         if files:
-            out.append(Problem("secrets.files", "needs a secrets.provider to produce the files"))
+            out.append(Problem("secrets.files", "needs a secrets.provider to produce the files",
+                               ProblemCode.CONFLICT))
         return out
     if provider not in s:
-        out.append(Problem(f"secrets.{provider}", f"is required when secrets.provider is {provider!r}"))
+        # CONFLICT, not REQUIRED: the answer depends on another key, so --no-input keeps this
+        # message (which says why) rather than the generic "is missing".
+        out.append(Problem(f"secrets.{provider}", f"is required when secrets.provider is {provider!r}",
+                           ProblemCode.CONFLICT))
         return out
     if not files:
         out.append(Problem("secrets.files", "must map at least one *_FILE env var to a file, or the"
-                           " server has no way to find its secrets"))
+                           " server has no way to find its secrets", ProblemCode.EMPTY))
     module = providers.get(provider)
     out.extend(module.problems(s[provider], v))
     if provider == "aws":
@@ -618,20 +636,22 @@ def _secrets_problems(v: Values) -> list[Problem]:
                 out.append(Problem(f"secrets.aws.objects[{i}].objectName",
                                    f"becomes the file {name!r}, which starts with '..' (the CSI"
                                    " driver keeps its own ..data files there); give it an"
-                                   " objectAlias"))
+                                   " objectAlias", ProblemCode.INVALID))
     produced = module.produced_files(s[provider])
     seen: dict[str, str] = {}
     for env, name in files.items():
         key = f"secrets.files.{env}"
         if not ENV_NAME.fullmatch(env) or not env.endswith("_FILE"):
-            out.append(Problem(key, "env var name must be letters, digits and '_' and end in _FILE"))
+            out.append(Problem(key, "env var name must be letters, digits and '_' and end in _FILE",
+                               ProblemCode.PATTERN))
         if name in seen:
-            out.append(Problem(key, f"file {name!r} is already given to {seen[name]}"))
+            out.append(Problem(key, f"file {name!r} is already given to {seen[name]}",
+                               ProblemCode.DUPLICATE))
         seen.setdefault(name, env)
         if name not in produced:
             choices = ", ".join(sorted(produced)) or "none"
             out.append(Problem(key, f"no secrets.{provider} object produces file {name!r};"
-                               f" produced: {choices}"))
+                               f" produced: {choices}", ProblemCode.CONFLICT))
     return out
 
 
@@ -640,7 +660,8 @@ def validate(data: Any, source: str = "") -> Values:
 
     Raises ValuesError listing every problem, one per key."""
     if not isinstance(data, dict):
-        raise ValuesError([Problem("", f"must be a mapping of keys, not a {_type_name(data)}")], source)
+        raise ValuesError([Problem("", f"must be a mapping of keys, not a {_type_name(data)}",
+                                   ProblemCode.TYPE)], source)
     problems = _control_problems(data)
     # A control character also breaks the key's pattern: say it once, the clearer way.
     bad = {p.key for p in problems}
@@ -667,19 +688,20 @@ def _no_effect(v: Values) -> Iterator[Problem]:
         for key in ("port", "tokenExpirationSeconds"):
             if v["apiServer"][key] != _default(f"apiServer.{key}"):
                 yield Problem(f"apiServer.{key}", "changes nothing: configMaps is empty, so the"
-                              " server has no API access (no API egress rule, no token)")
+                              " server has no API access (no API egress rule, no token)",
+                              ProblemCode.NO_EFFECT)
     if v["secrets"]["provider"] == "none" and v["secrets"]["mountPath"] != _default("secrets.mountPath"):
         yield Problem("secrets.mountPath", "changes nothing: secrets.provider is 'none', so"
-                      " nothing is mounted")
+                      " nothing is mounted", ProblemCode.NO_EFFECT)
     vault = v["secrets"].get("vault")
     if v["secrets"]["provider"] == "vault" and vault:
         https = vault["vaultAddress"].startswith("https://")
         if https and vault.get("allowInsecureHttp"):
             yield Problem("secrets.vault.allowInsecureHttp", "changes nothing: vaultAddress is"
-                          " already https://")
+                          " already https://", ProblemCode.NO_EFFECT)
         if not https and "vaultCACertPath" in vault:
             yield Problem("secrets.vault.vaultCACertPath", "changes nothing: vaultAddress is"
-                          " plain http://, so no TLS certificate is checked")
+                          " plain http://, so no TLS certificate is checked", ProblemCode.NO_EFFECT)
 
 
 def warnings(v: Values) -> list[Problem]:
@@ -758,7 +780,7 @@ def field_problems(data: Any, skip: set[str] | frozenset[str] = frozenset()) -> 
                 continue
             message = rule(value)
             if message:
-                out.append(Problem(key, message))
+                out.append(Problem(key, message, ProblemCode.INVALID))
     if isinstance(data, dict):
         out += [p for p in _egress_set_problems(data.get("externalEgress")) if p.key not in skip]
     return out

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import providers
 from . import values as values_mod
-from .errors import Interrupted, Problem, ScaffoldError, ValuesError
+from .errors import Interrupted, Problem, ProblemCode, ScaffoldError, ValuesError
 
 Values = values_mod.Values
 
@@ -513,7 +513,8 @@ class _Wizard:
         """Answers from --values that break the schema: ask those again (saying why) when the
         wizard has a question for them; anything else must be fixed in the file, so fail before
         the first question rather than after the last."""
-        bad = [p for p in values_mod.schema_problems(self.answers) if p.message != "is required"]
+        bad = [p for p in values_mod.schema_problems(self.answers)
+               if p.code is not ProblemCode.REQUIRED]  # missing: asked in turn, not again
         # The per-key semantic rules too (a tag-only image), as values.validate judges them.
         bad += values_mod.field_problems(self.answers, {p.key for p in bad})
         if not bad:

@@ -10,12 +10,12 @@ Kept free of heavy imports (no jsonschema, no Jinja2): ``check`` starts fast.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from ..errors import InputError, Problem
+from .. import kubeversions
+from ..errors import InputError, Problem, ProblemCode
 from . import image, network, pod_security, rbac, resources, secrets
 from .model import PATTERNS, SEVERITIES, Context, Doc, Finding, Hit, Rule, as_dict
 
@@ -44,17 +44,14 @@ _MODULES: tuple[tuple[tuple[Rule, ...], Callable[[Context], Iterator[Hit]]], ...
 )
 RULES: dict[str, Rule] = {r.id: r for rules, _ in _MODULES for r in rules}
 
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
-
 
 def parse_kube_version(text: str) -> tuple[int, int]:
     """(major, minor) of a Kubernetes version such as "1.33", "v1.33" or "1.33.2"."""
-    match = _VERSION.match(text.strip()) if isinstance(text, str) else None
-    if not match:
-        raise InputError(
-            [Problem("--kube-version", f"{text!r} is not a Kubernetes version like 1.33")]
-        )
-    return int(match.group(1)), int(match.group(2))
+    version = kubeversions.parse(text)
+    if version is None:
+        raise InputError([Problem("--kube-version", f"{text!r} is not a Kubernetes version"
+                                  f" like {kubeversions.DEFAULT}", ProblemCode.USAGE)])
+    return version
 
 
 def skips(doc: Doc) -> tuple[dict[str, str], list[str]]:
@@ -84,7 +81,7 @@ def skips(doc: Doc) -> tuple[dict[str, str], list[str]]:
 
 
 def evaluate_objects(
-    documents: list[dict[str, Any]], kube_version: str = "1.33"
+    documents: list[dict[str, Any]], kube_version: str = kubeversions.DEFAULT
 ) -> list[tuple[dict[str, Any], Finding]]:
     """Like :func:`evaluate`, with each finding paired with the document it is about.
 
@@ -112,7 +109,9 @@ def evaluate_objects(
     return [(item[3], item[4]) for item in ranked]
 
 
-def evaluate(documents: list[dict[str, Any]], kube_version: str = "1.33") -> list[Finding]:
+def evaluate(
+    documents: list[dict[str, Any]], kube_version: str = kubeversions.DEFAULT
+) -> list[Finding]:
     """Every finding of every rule on ``documents`` (Kubernetes objects as dicts).
 
     Findings that an object suppresses with a well-formed ``mcp-scaffold.io/skip`` annotation
