@@ -219,7 +219,8 @@ def _schema_problems(err: Any) -> Iterator[Problem]:
         want = err.validator_value
         want = " or ".join(want) if isinstance(want, list) else want
         want = {"object": "mapping", "array": "list"}.get(want, want)
-        text = f"must be a {want}, {got} ({_type_name(err.instance)})"
+        article = "an" if want[:1] in ("a", "e", "i", "o", "u") else "a"  # "an integer"
+        text = f"must be {article} {want}, {got} ({_type_name(err.instance)})"
         if want == "string" and isinstance(err.instance, bool | int | float):
             text += "; quote it"
         yield Problem(key, text + (f"; allowed: {allowed}" if allowed else ""), ProblemCode.TYPE)
