@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import providers
+from . import conventions, providers
 from . import values as values_mod
 from .errors import Interrupted, Problem, ProblemCode, ScaffoldError, ValuesError
 
@@ -565,9 +565,9 @@ def summary(v: Values) -> str:
         f"  - {token}",
         f"  - NetworkPolicy default deny; ingress only from namespace {v['ingress']['namespace']}"
         f" on port {v['port']}; egress only to " + ", ".join(egress),
-        f"  - Pod Security restricted (v{v['kubernetesVersion']}): runAsNonRoot as UID"
-        f" {v['runAsUser']}, no privilege escalation, all capabilities dropped, seccomp"
-        " RuntimeDefault, read-only root filesystem",
+        f"  - Pod Security {conventions.POD_SECURITY_LEVEL} (v{v['kubernetesVersion']}):"
+        f" runAsNonRoot as UID {v['runAsUser']}, no privilege escalation, all capabilities"
+        " dropped, seccomp RuntimeDefault, read-only root filesystem",
         f"  - image pinned by digest: {v['image']}",
         f"  - secrets: {secrets}",
     ]
