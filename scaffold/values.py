@@ -235,7 +235,9 @@ def _schema_problems(err: Any) -> Iterator[Problem]:
     elif kind == "uniqueItems":
         yield Problem(key, f"must not repeat an item, {got}", ProblemCode.DUPLICATE)
     elif allowed:
-        yield Problem(key, f"must be {allowed}, {got}", ProblemCode.PATTERN)
+        too_long = kind in ("maxLength", "maxItems", "maxProperties")
+        yield Problem(key, f"must be {allowed}, {got}",
+                      ProblemCode.RANGE if too_long else ProblemCode.PATTERN)
     else:
         yield Problem(key, err.message,
                       ProblemCode.PATTERN if kind == "pattern" else ProblemCode.INVALID)
