@@ -1,6 +1,6 @@
 """One default Kubernetes version for `new` (the values schema), `check --kube-version` and the
 policy rules; one grammar for reading a version; the supported versions are the ones the
-installed kubernetes-validate has strict schemas for."""
+installed kubernetes-validate has strict schemas for (kubeschemas)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from scaffold import kubeversions, values
+from scaffold import kubeschemas, kubeversions, values
 from scaffold.cli import main
 from scaffold.errors import InputError, ProblemCode
 from scaffold.policy import parse_kube_version
@@ -33,18 +33,18 @@ def test_new_targets_the_default_when_no_version_is_given() -> None:
 
 
 def test_the_default_is_a_version_new_can_verify() -> None:
-    assert kubeversions.DEFAULT in kubeversions.supported()
+    assert kubeversions.DEFAULT in kubeschemas.supported_versions()
 
 
 def test_supported_versions_are_minor_versions_oldest_first() -> None:
-    found = kubeversions.supported()
+    found = kubeschemas.supported_versions()
     parsed = [kubeversions.parse(v) for v in found]
     assert None not in parsed and parsed == sorted(parsed)  # type: ignore[type-var]
     assert all(v == f"{m[0]}.{m[1]}" for v, m in zip(found, parsed, strict=True) if m)
 
 
 def test_a_version_without_schemas_is_refused_naming_the_range() -> None:
-    oldest, newest = kubeversions.supported()[0], kubeversions.supported()[-1]
+    oldest, newest = kubeschemas.supported_versions()[0], kubeschemas.supported_versions()[-1]
     with pytest.raises(InputError) as caught:
         values.validate({**MINIMAL, "kubernetesVersion": "1.2"})
     assert [(p.key, p.code, p.message) for p in caught.value.problems] == [
