@@ -111,6 +111,23 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 @functools.cache
+def _ecma_schema() -> dict[str, Any]:
+    """The schema with every `pattern` rewritten by _ecma_pattern, so the compiled validator
+    (whose `pattern` is Python's re.search, as jsonschema's is) reads them as _validator does."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: _ecma_pattern(v) if k == "pattern" and isinstance(v, str) else walk(v)
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    result: dict[str, Any] = walk(schema())
+    return result
+
+
+@functools.cache
 def _validator_class() -> Any:
     import jsonschema  # deferred: only values checking pays for it
 
@@ -246,7 +263,7 @@ def _schema_problems(err: Any) -> Iterator[Problem]:
 def schema_problems(data: Any) -> list[Problem]:
     """Every way data breaks values.schema.json, one Problem per key."""
     problems: list[Problem] = []
-    if schemacompiler.passes("values", schema(), data):
+    if schemacompiler.passes("values", _ecma_schema(), data):
         return problems  # the compiled verdict: jsonschema is only needed to word errors
     for err in _validator().iter_errors(data):
         problems.extend(_schema_problems(err))
