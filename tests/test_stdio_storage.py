@@ -41,7 +41,8 @@ def test_the_stdio_example_runs_the_bridge_with_the_server_as_its_child() -> Non
     assert server["command"] == ["/opt/mcp-bridge/supergateway"]
     assert server["args"] == [
         "--stdio", "node /app/dist/index.js", "--outputTransport", "streamableHttp",
-        "--port", "8080", "--streamableHttpPath", "/mcp", "--healthEndpoint", "/healthz"]
+        "--port", "8080", "--streamableHttpPath", "/mcp", "--healthEndpoint", "/healthz",
+        "--stateful"]
     # supergateway hands --stdio to /bin/sh -c: the shell splits it back into the argv.
     assert shlex.split(server["args"][1]) == STDIO["command"]
     assert server["image"] == STDIO["image"]
