@@ -740,6 +740,8 @@ def storage_problems(v: Values) -> list[Problem]:
         if headers and not spec.get("path"):
             out.append(Problem(f"probes.{probe}.headers", "needs probes." + probe + ".path: a"
                                " probe without a path is a TCP check and sends no headers"))
+        # Names as the API server takes them (letters, digits, '-': IsHTTPHeaderName in
+        # kubernetes/apimachinery pkg/util/validation/validation.go, the schema's pattern).
         seen: dict[str, str] = {}
         for name in headers:
             if name.lower() in seen:
