@@ -16,6 +16,13 @@ HOME = "/home/mcp"
 # Where Kubernetes (and client libraries) look for the service-account token.
 TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
 
+# transport stdio: an init container copies the bridge binary into this size-limited emptyDir,
+# which the server container mounts read-only and runs (the server is the bridge's child).
+BRIDGE_DIR = "/opt/mcp-bridge"
+BRIDGE_SIZE = "128Mi"
+# The MCP Streamable HTTP endpoint's path unless values say otherwise (`path`).
+MCP_PATH = "/mcp"
+
 # Runtimes that get a writable HOME (and its caches) besides /tmp.
 HOME_RUNTIMES = frozenset({"node", "python"})
 

@@ -7,7 +7,10 @@ files as `Manifest` entries: adding a file is one entry in `_outputs` plus one t
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import posixpath
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -75,7 +78,18 @@ class SecretsCsi:
     secret_provider_class: str
 
 
-Volume = EmptyDir | ProjectedToken | SecretsCsi
+@dataclass(frozen=True)
+class Claim:
+    """A PersistentVolumeClaim the pod mounts (values `volumes` with persistent: true)."""
+
+    kind: ClassVar[str] = "persistentVolumeClaim"
+    name: str
+    claim_name: str
+    size: str
+    storage_class: str | None
+
+
+Volume = EmptyDir | ProjectedToken | SecretsCsi | Claim
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,7 @@ class Probe:
     period_seconds: int
     path: str | None = None
     failure_threshold: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # sent with the HTTP GET (e.g. Host)
 
 
 @dataclass(frozen=True)
@@ -117,6 +132,7 @@ class ContainerPlan:
     liveness: Probe | None
     readiness: Probe | None
     mounts: tuple[Mount, ...]
+    working_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +147,7 @@ class PodPlan:
     spread: Labels | None
     containers: tuple[ContainerPlan, ...]
     volumes: tuple[Volume, ...]
+    init_containers: tuple[ContainerPlan, ...] = ()
 
     @property
     def projected_token(self) -> bool:
@@ -255,6 +272,13 @@ class ServerPlan:
     ingress_note: str
     answers: Mapping[str, Any]  # the values that produced it, written as values.yaml
     outputs: tuple[Manifest, ...]
+    path: str = conventions.MCP_PATH  # the MCP endpoint's HTTP path
+    bridge: BridgePlan | None = None
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        """The PersistentVolumeClaims the pod mounts (one pod: see values.storage_problems)."""
+        return tuple(v for v in self.pod.volumes if isinstance(v, Claim))
 
     @property
     def api(self) -> ApiAccess | None:
@@ -269,6 +293,20 @@ class ServerPlan:
     def resources(self) -> tuple[str, ...]:
         """The files kustomize applies, in apply order."""
         return tuple(m.name for m in self.outputs if m.when and m.resource)
+
+
+@dataclass(frozen=True)
+class BridgePlan:
+    """transport stdio: the bridge that serves Streamable HTTP and runs the server as its child."""
+
+    image: str
+    binary: str  # where the server container runs it (the copy in conventions.BRIDGE_DIR)
+    command_line: tuple[str, ...]  # exactly what the server container runs
+
+    @property
+    def shell_line(self) -> str:
+        """The command line as a POSIX shell would take it (for the README)."""
+        return shlex.join(self.command_line)
 
 
 @dataclass(frozen=True)
@@ -427,7 +465,7 @@ def _ingress_note(v: Values) -> str:
 
 
 def _outputs(api: ApiAccess | None, secrets: SecretsPlan | None, disruption: Disruption | None,
-             namespace: bool) -> tuple[Manifest, ...]:
+             namespace: bool, claims: bool = False) -> tuple[Manifest, ...]:
     # Apply order: the namespace and identity first, the workload after what it needs.
     return (
         Manifest("namespace.yaml", "namespace.yaml.j2", namespace),
@@ -436,6 +474,7 @@ def _outputs(api: ApiAccess | None, secrets: SecretsPlan | None, disruption: Dis
         Manifest("rolebinding.yaml", "rolebinding.yaml.j2", api is not None),
         Manifest("networkpolicy.yaml", "networkpolicy.yaml.j2"),
         Manifest("secretproviderclass.yaml", "secretproviderclass.yaml.j2", secrets is not None),
+        Manifest("persistentvolumeclaim.yaml", "persistentvolumeclaim.yaml.j2", claims),
         Manifest("deployment.yaml", "deployment.yaml.j2"),
         Manifest("service.yaml", "service.yaml.j2"),
         Manifest("poddisruptionbudget.yaml", "poddisruptionbudget.yaml.j2", disruption is not None),
@@ -465,12 +504,82 @@ def _server(v: Values) -> ServerPlan:
         port=v["port"],
         image=v["image"],
         sa_annotations=secrets.sa_annotations if secrets else _frozen({}),
-        pod=_pod(v, labels, selector, home, api, secrets),
+        pod=_v2_pod(_pod(v, labels, selector, home, api, secrets), v),
         network=_network(v, api),
         secrets=secrets,
         disruption=disruption,
         home=home,
         ingress_note=_ingress_note(v),
         answers=v,
-        outputs=_outputs(api, secrets, disruption, namespace=True),
+        outputs=_outputs(api, secrets, disruption, namespace=True,
+                         claims=any(vol["persistent"] for vol in v["volumes"])),
+        path=v["path"],
+        bridge=_bridge(v),
     )
+
+
+# --- transport stdio, volumes, workingDir, probe headers (contract v2) ------------------------
+
+BRIDGE_VOLUME = "mcp-bridge"
+
+
+def bridge_args(args: list[str], port: int, path: str, command: list[str]) -> list[str]:
+    """The bridge's arguments: {port} and {path} filled in; the server's command and args as
+    one POSIX-shell-quoted string where {command} stands (supergateway's --stdio runs it with
+    a shell), else appended as separate arguments."""
+    out = [a.replace("{port}", str(port)).replace("{path}", path) for a in args]
+    if any("{command}" in a for a in args):
+        line = shlex.join(command)
+        return [a.replace("{command}", line) for a in out]
+    return out + command
+
+
+def _bridge(v: Values) -> BridgePlan | None:
+    b = v.get("bridge")
+    if v["transport"] != "stdio" or b is None:
+        return None
+    binary = f"{conventions.BRIDGE_DIR}/{posixpath.basename(b['binary'])}"
+    args = bridge_args(b["args"], v["port"], v["path"], [*v["command"], *v["args"]])
+    return BridgePlan(image=b["image"], binary=binary, command_line=(binary, *args))
+
+
+def _volume_name(i: int) -> str:
+    return f"data-{i}"
+
+
+def _v2_pod(pod: PodPlan, v: Values) -> PodPlan:
+    """The pod with the v2 keys applied: volumes, workingDir, probe headers and the bridge."""
+    volumes: list[Volume] = list(pod.volumes)
+    mounts: list[Mount] = []
+    for i, vol in enumerate(v["volumes"]):
+        name = _volume_name(i)
+        volumes.append(Claim(name, f"{v['name']}-{name}", vol["size"], vol.get("storageClassName"))
+                       if vol["persistent"] else EmptyDir(name, vol["size"]))
+        mounts.append(Mount(name, vol["mountPath"]))
+    server = pod.containers[0]
+    headers = {k: tuple(sorted(p.get("headers", {}).items())) for k, p in v["probes"].items()}
+    server = dataclasses.replace(
+        server,
+        mounts=(*server.mounts, *mounts),
+        working_dir=v.get("workingDir") or None,
+        liveness=server.liveness and dataclasses.replace(server.liveness,
+                                                         headers=headers.get("liveness", ())),
+        readiness=server.readiness and dataclasses.replace(server.readiness,
+                                                           headers=headers.get("readiness", ())),
+    )
+    init: tuple[ContainerPlan, ...] = ()
+    bridge = _bridge(v)
+    if bridge is not None:
+        volumes.append(EmptyDir(BRIDGE_VOLUME, conventions.BRIDGE_SIZE))
+        # The bridge replaces the image's ENTRYPOINT; the server is its child process.
+        server = dataclasses.replace(
+            server, command=bridge.command_line[:1], args=bridge.command_line[1:],
+            mounts=(*server.mounts, Mount(BRIDGE_VOLUME, conventions.BRIDGE_DIR, read_only=True)))
+        # Same hardening as the server (one container macro); it only copies the binary.
+        init = (dataclasses.replace(
+            server, name="mcp-bridge-install", image=bridge.image,
+            command=("cp", v["bridge"]["binary"], bridge.binary), args=(), ports=(), env=(),
+            liveness=None, readiness=None, working_dir=None,
+            mounts=(Mount(BRIDGE_VOLUME, conventions.BRIDGE_DIR),)),)
+    return dataclasses.replace(pod, containers=(server, *pod.containers[1:]),
+                               volumes=tuple(volumes), init_containers=init)

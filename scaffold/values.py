@@ -54,6 +54,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _FREE_TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Top-level keys whose list items or mapping values are free text.
 _FREE_TEXT = ("env", "command", "args")
+# Nested keys whose list items are free text too (the bridge passes them on like args).
+_FREE_TEXT_NESTED = (("bridge", "args"),)
 # Mount paths the secrets volume must neither be, sit under, nor sit above: the dirs the
 # bundle mounts itself (/tmp, the HOME of node/python runtimes, the API token under
 # /var/run/secrets, where the EKS and Azure workload-identity webhooks also put their tokens),
@@ -61,7 +63,7 @@ _FREE_TEXT = ("env", "command", "args")
 # is /var/run in most images (a symlink), so its secrets dir is the token dir too.
 _MOUNT_RESERVED_TREES = (conventions.TMP, conventions.HOME, "/var/run/secrets", "/run/secrets",
                          "/proc", "/sys", "/dev", "/etc/hosts", "/etc/hostname",
-                         "/etc/resolv.conf")
+                         "/etc/resolv.conf", conventions.BRIDGE_DIR)
 # System dirs a mount would hide (the image's programs, libraries and configuration); a
 # directory of its own below them (/etc/mcp) is fine.
 _MOUNT_RESERVED_DIRS = ("/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/var", "/run",
@@ -476,7 +478,8 @@ def _control_problems(data: Any) -> list[Problem]:
     out: list[Problem] = []
 
     def walk(node: Any, parts: list[Any], free: bool) -> None:
-        child_free = free or (len(parts) == 1 and parts[0] in _FREE_TEXT)
+        child_free = free or (len(parts) == 1 and parts[0] in _FREE_TEXT) or (
+            tuple(parts) in _FREE_TEXT_NESTED)
         if isinstance(node, dict):
             for k, sub in node.items():
                 message = check_control(k) if isinstance(k, str) else None
@@ -619,6 +622,8 @@ def semantic_problems(v: Values) -> list[Problem]:
         pass
 
     out.extend(_secrets_problems(v))
+    out.extend(transport_problems(v))
+    out.extend(storage_problems(v))
     return out
 
 
@@ -675,6 +680,141 @@ def _secrets_problems(v: Values) -> list[Problem]:
     return out
 
 
+# --- transport, bridge, volumes, workingDir, probe headers (contract v2) --------------------
+
+
+# Bridge argument placeholders (see the schema's bridge.args).
+BRIDGE_PLACEHOLDERS = ("{port}", "{path}", "{command}")
+
+
+def _plain_path(text: str, example: str) -> str | None:
+    """None if text is an absolute path in normal form without '..' segments."""
+    if not text.startswith("/"):
+        return f"must be an absolute path such as {example}"
+    if ".." in text.split("/"):
+        return "must not have '..' segments"
+    normal = "/" + posixpath.normpath(text).lstrip("/")
+    if normal != text:
+        return f"write it in its normal form: {normal}"
+    return None
+
+
+def check_executable_path(text: str) -> str | None:
+    """None if text names a file by absolute path (the bridge binary in its image)."""
+    message = _plain_path(text, "/usr/local/bin/bridge")
+    if message:
+        return message
+    if text == "/":
+        return "must name a file, not the root directory"
+    return None
+
+
+def check_working_dir(text: str) -> str | None:
+    """None if text may be the container's working directory."""
+    message = _plain_path(text, "/home/mcp")
+    if message:
+        return message
+    for tree in ("/proc", "/sys", "/dev"):
+        if text == tree or text.startswith(tree + "/"):
+            return f"{text} is a kernel or device tree, not a working directory"
+    return None
+
+
+def _under(path: str, tree: str) -> bool:
+    return path == tree or path.startswith(tree.rstrip("/") + "/")
+
+
+def transport_problems(v: Values) -> list[Problem]:
+    """transport stdio needs a bridge and the server's own command; streamable-http, no bridge."""
+    out: list[Problem] = []
+    bridge = v.get("bridge")
+    if v["transport"] != "stdio":
+        if bridge is not None:
+            out.append(Problem("bridge", "is set but transport is 'streamable-http' (the server"
+                               " serves HTTP itself); remove it or set transport: stdio"))
+        return out
+    if bridge is None:
+        out.append(Problem("bridge", "is required when transport is 'stdio': a digest-pinned"
+                           " image and the path of a stdio <-> Streamable HTTP bridge in it"))
+    if not v["command"]:
+        out.append(Problem("command", "is required when transport is 'stdio': the bridge runs"
+                           " in place of the image's ENTRYPOINT and starts this command"))
+    if bridge is not None:
+        holders = [i for i, a in enumerate(bridge["args"]) if "{command}" in a]
+        for i in holders[1:]:
+            out.append(Problem(f"bridge.args[{i}]", "holds {command} a second time; the"
+                               " server is started once"))
+    return out
+
+
+def storage_problems(v: Values) -> list[Problem]:
+    """volumes: paths of their own, claims only for one replica; probe headers only on HTTP."""
+    out: list[Problem] = []
+    taken: list[tuple[str, str]] = []
+    if v["secrets"]["provider"] != "none":
+        taken.append(("secrets.mountPath", v["secrets"]["mountPath"]))
+    for i, vol in enumerate(v["volumes"]):
+        key = f"volumes[{i}]"
+        path = vol["mountPath"]
+        for other_key, other in taken:
+            if _under(path, other) or _under(other, path):
+                out.append(Problem(f"{key}.mountPath", f"{path} overlaps {other_key} ({other});"
+                                   " each volume needs a directory of its own"))
+        taken.append((f"{key}.mountPath", path))
+        if vol["persistent"] and v["replicas"] > 1:
+            # ReadWriteOnce: one node mounts the claim, so a second replica elsewhere never
+            # starts, and replicas sharing one data file would corrupt it anyway.
+            out.append(Problem(f"{key}.persistent", f"a ReadWriteOnce claim serves one pod, but"
+                               f" replicas is {v['replicas']}: set replicas: 1 (or use an"
+                               " emptyDir and shared storage the server supports)"))
+        if "storageClassName" in vol and not vol["persistent"]:
+            out.append(Problem(f"{key}.storageClassName", "is set but the volume is an emptyDir"
+                               " (persistent: false); only a claim has a storage class"))
+    for probe, spec in v["probes"].items():
+        headers = spec.get("headers") or {}
+        if headers and not spec.get("path"):
+            out.append(Problem(f"probes.{probe}.headers", "needs probes." + probe + ".path: a"
+                               " probe without a path is a TCP check and sends no headers"))
+        # Names as the API server takes them (letters, digits, '-': IsHTTPHeaderName in
+        # kubernetes/apimachinery pkg/util/validation/validation.go, the schema's pattern).
+        seen: dict[str, str] = {}
+        for name in headers:
+            if name.lower() in seen:
+                out.append(Problem(f"probes.{probe}.headers.{name}", f"repeats"
+                                   f" {seen[name.lower()]} (header names ignore case)"))
+            seen.setdefault(name.lower(), name)
+    try:
+        limit = quantity(v["resources"]["limits"]["ephemeral-storage"])
+        base = quantity(v["tmpSize"]) * (2 if v["runtime"] != "generic" else 1)
+        extra = sum(quantity(vol["size"]) for vol in v["volumes"] if not vol["persistent"])
+        if v["transport"] == "stdio":
+            extra += quantity(conventions.BRIDGE_SIZE)
+        if base <= limit < base + extra:
+            out.append(Problem("volumes", "the emptyDirs (/tmp, HOME for node/python, the"
+                               f" bridge's {conventions.BRIDGE_SIZE} with stdio, and volumes)"
+                               " must fit in resources.limits.ephemeral-storage"))
+    except ValueError:
+        pass
+    return out
+
+
+def writable_paths(v: Values) -> list[str]:
+    """The directories the server may write to: /tmp, HOME for node/python, the volumes."""
+    paths = [conventions.TMP]
+    if v["runtime"] in conventions.HOME_RUNTIMES:
+        paths.append(conventions.HOME)
+    return paths + [vol["mountPath"] for vol in v["volumes"]]
+
+
+def storage_warnings(v: Values) -> Iterator[Problem]:
+    """A working directory the server cannot write to is allowed (many images run from a
+    read-only /app), but servers that write relative paths fail there: say so."""
+    wd = v.get("workingDir")
+    if wd and not any(_under(wd, p) for p in writable_paths(v)):
+        yield Problem("workingDir", f"{wd} is on the read-only root filesystem: a server that"
+                      " writes relative paths fails; put it under a volume, /tmp or HOME")
+
+
 def validate(data: Any, source: str = "") -> Values:
     """Check raw values (schema, then semantic rules) and return them with defaults filled.
 
@@ -727,7 +867,7 @@ def _no_effect(v: Values) -> Iterator[Problem]:
 def warnings(v: Values) -> list[Problem]:
     """Things worth saying that do not stop the bundle (e.g. a KV v2 path without /data/, a key
     that changes nothing)."""
-    out = list(_no_effect(v))
+    out = list(_no_effect(v)) + list(storage_warnings(v))
     provider = v["secrets"]["provider"]
     if provider == "none":
         return out
@@ -770,6 +910,11 @@ FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "resources.requests.ephemeral-storage": check_byte_quantity,
     "resources.limits.ephemeral-storage": check_byte_quantity,
     "secrets.mountPath": check_mount_path,
+    "bridge.image": check_image,
+    "bridge.binary": check_executable_path,
+    "volumes[].mountPath": check_mount_path,
+    "volumes[].size": check_byte_quantity,
+    "workingDir": check_working_dir,
 }
 
 
@@ -810,7 +955,8 @@ def check_answer(path: str, value: Any) -> str | None:
     """Check one answer exactly as the values file would be: the key's schema, then its
     semantic rule. None if it is fine, else the message to show."""
     if isinstance(value, str):
-        message = check_control(value, path.split(".")[0].removesuffix("[]") in _FREE_TEXT)
+        message = check_control(value, path.split(".")[0].removesuffix("[]") in _FREE_TEXT
+                                or path.startswith("bridge.args"))
         if message:
             return message
     sub = {**subschema(path), "$defs": schema()["$defs"]}

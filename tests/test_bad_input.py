@@ -240,3 +240,79 @@ def test_missing_and_bad_keys_are_reported_together(tmp_path: Path, cli: Any) ->
     r = cli("new", "--values", str(f), "--output", "-", "--no-input")
     assert r.code == 2
     assert ": image: is missing" in r.err and ": port: must be between 1024 and 65535" in r.err
+
+
+# Contract v2: transport stdio with a bridge, volumes, workingDir, probe headers. Changed on
+# the stdio example (a bridge and a persistent volume), so each case breaks one thing.
+STDIO: dict[str, Any] = yaml.safe_load((EXAMPLES / "memory-stdio.yaml").read_text())
+
+V2_CASES = [
+    ("stdio-without-bridge", "bridge", _DELETE, "bridge", "required"),
+    ("stdio-without-command", "command", [], "command", "stdio"),
+    ("bridge-with-http", "transport", "streamable-http", "bridge", "transport"),
+    ("transport-enum", "transport", "sse", "transport", "streamable-http, stdio"),
+    ("bridge-image-tag-only", "bridge.image", "ghcr.io/acme/bridge:1.0", "bridge.image", "digest"),
+    ("bridge-image-missing", "bridge.image", _DELETE, "bridge.image", "missing"),
+    ("bridge-binary-relative", "bridge.binary", "supergateway", "bridge.binary", "absolute"),
+    ("bridge-binary-dotdot", "bridge.binary", "/usr/../bin/sh", "bridge.binary", "'..'"),
+    ("bridge-binary-root", "bridge.binary", "/", "bridge.binary", "file"),
+    ("bridge-binary-newline", "bridge.binary", "/bin/x\n", "bridge.binary", "line break"),
+    ("bridge-command-twice", "bridge.args", ["--stdio", "{command}", "--x", "{command}"],
+     "bridge.args[3]", "second time"),
+    ("bridge-arg-nul", "bridge.args", ["--port\x00"], "bridge.args[0]", "U+0000"),
+    ("bridge-unknown-key", "bridge.imag", "x", "bridge.imag", "did you mean 'image'"),
+    ("path-relative", "path", "mcp", "path", "absolute URL path"),
+    ("volume-claim-two-replicas", "replicas", 2, "volumes[0].persistent", "ReadWriteOnce"),
+    ("volume-under-tmp", "volumes.0.mountPath", "/tmp/data", "volumes[0].mountPath", "/tmp"),
+    ("volume-bridge-dir", "volumes.0.mountPath", "/opt/mcp-bridge", "volumes[0].mountPath",
+     "overlaps"),
+    ("volume-etc", "volumes.0.mountPath", "/etc", "volumes[0].mountPath", "system directory"),
+    ("volume-relative", "volumes.0.mountPath", "data", "volumes[0].mountPath", "absolute"),
+    ("volume-no-size", "volumes.0.size", _DELETE, "volumes[0].size", "missing"),
+    ("volume-size-milli", "volumes.0.size", "1m", "volumes[0].size", "milli"),
+    ("volume-size-garbage", "volumes.0.size", "big", "volumes[0].size", "quantity"),
+    ("volume-class-on-emptydir", "volumes.0.persistent", False, "volumes[0].storageClassName",
+     "emptyDir"),
+    ("volume-class-bad", "volumes.0.storageClassName", "Fast_SSD", "volumes[0].storageClassName",
+     "DNS subdomain"),
+    ("volume-overlap", "volumes", [{"mountPath": "/data", "size": "1Gi"},
+                                   {"mountPath": "/data/cache", "size": "1Gi"}],
+     "volumes[1].mountPath", "overlaps volumes[0].mountPath"),
+    ("volume-emptydir-too-big", "volumes", [{"mountPath": "/data", "size": "10Gi"}], "volumes",
+     "ephemeral-storage"),
+    ("volume-unknown-key", "volumes.0.readOnly", True, "volumes[0].readOnly", "unknown key"),
+    ("workdir-relative", "workingDir", "data", "workingDir", "absolute"),
+    ("workdir-not-normal", "workingDir", "/data/", "workingDir", "normal form: /data"),
+    ("workdir-proc", "workingDir", "/proc/self", "workingDir", "kernel"),
+    ("workdir-newline", "workingDir", "/data\n", "workingDir", "line break"),
+    ("header-name-space", "probes.liveness.headers", {"Bad Name": "x"}, "probes.liveness.headers",
+     "header name"),
+    ("header-without-path", "probes.readiness", {"headers": {"Host": "localhost"}},
+     "probes.readiness.headers", "path"),
+    ("header-value-newline", "probes.liveness.headers", {"Host": "a\nb"},
+     "probes.liveness.headers.Host", "control"),
+    ("header-twice", "probes.liveness.headers", {"Host": "a", "host": "b"},
+     "probes.liveness.headers.host", "repeats Host"),
+    ("header-value-number", "probes.liveness.headers", {"X-Port": 8080},
+     "probes.liveness.headers.X-Port", "quote it"),
+]
+
+
+@pytest.mark.parametrize("case", V2_CASES, ids=[c[0] for c in V2_CASES])
+def test_bad_v2_values_exit_2_naming_the_key(case: tuple[Any, ...], tmp_path: Path,
+                                             cli: Any) -> None:
+    _, path, value, key, words = case
+    data = copy.deepcopy(STDIO)
+    _set(data, path, value)
+    f = tmp_path / "values.yaml"
+    f.write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = tmp_path / "out"
+    r = cli("new", "--values", str(f), "--output", str(out), "--no-input")
+    assert r.code == 2, r.err
+    lines = r.err.strip().splitlines()
+    hit = [ln for ln in lines if f": {key}: " in ln]
+    assert hit, f"no line names {key!r}: {lines}"
+    assert any(words.lower() in ln.lower() for ln in hit), hit
+    assert "Traceback" not in r.err
+    assert all(ln.startswith("mcp-scaffold: error: ") for ln in lines)
+    assert not out.exists() and list(tmp_path.iterdir()) == [f]
