@@ -20,13 +20,16 @@ REQUIRED = {"github", "grafana", "notion", "atlassian", "kubernetes", "aws-api",
 
 # name -> (transport, port, path, health path, egress hosts), as the sources say.
 FACTS: dict[str, tuple[str, int | None, str, str | None, list[str]]] = {
-    "github": ("streamable-http", 8082, "/", None, ["api.github.com"]),
+    "github": ("streamable-http", 8082, "/", None,
+               ["api.github.com", "uploads.github.com", "raw.githubusercontent.com"]),
     "grafana": ("streamable-http", 8000, "/mcp", "/healthz", []),
     "notion": ("streamable-http", 3000, "/mcp", "/health", ["api.notion.com"]),
     "atlassian": ("streamable-http", 8000, "/mcp", "/healthz", ["*.atlassian.net"]),
     "kubernetes": ("streamable-http", 8080, "/mcp", "/healthz", []),
-    "aws-api": ("streamable-http", 8000, "/mcp", None, ["*.amazonaws.com"]),
-    "postgres": ("streamable-http", 8000, "/mcp", None, []),
+    "aws-api": ("streamable-http", 8000, "/mcp", None,
+                ["*.amazonaws.com", "api-mcp.global.api.aws"]),
+    # The released 0.3.0 speaks stdio and SSE only (streamable HTTP is unreleased upstream).
+    "postgres": ("stdio", None, "/mcp", None, []),
     "playwright": ("streamable-http", 8931, "/mcp", None, []),
     "everything": ("streamable-http", 3001, "/mcp", None, []),
     "fetch": ("stdio", None, "/mcp", None, []),
@@ -81,7 +84,8 @@ def test_grafana_reads_its_token_from_a_file_and_probes_with_a_host_header() -> 
     values, _ = serverjson.to_values(serverjson.load("grafana"))
     assert values["secrets"]["files"] == {
         "GRAFANA_SERVICE_ACCOUNT_TOKEN_FILE": "grafana-service-account-token"}
-    assert values["probes"]["readiness"]["headers"] == {"Host": "localhost"}
+    # http_security.go DefaultAllowedHosts compares Host with its port: bare "localhost" is 403.
+    assert values["probes"]["readiness"]["headers"] == {"Host": "localhost:8000"}
     assert values["args"] == ["-t", "streamable-http", "--address", "0.0.0.0:8000"]
 
 
