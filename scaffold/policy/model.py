@@ -350,6 +350,7 @@ class Context:
     # (document, field path, why) for containers no rule could judge; reported as findings.
     unjudged: list[tuple[Doc, str, str]] = field(default_factory=list)
     _shared: dict[Callable[..., Any], Any] = field(default_factory=dict, repr=False)
+    _kinds: dict[tuple[str, ...], list[Doc]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # Built-in kinds by their documented path; any other kind by shape, so a privileged
@@ -375,7 +376,9 @@ class Context:
         return result
 
     def of_kind(self, *kinds: str) -> Iterator[Doc]:
-        """The documents of the given kinds, in input order."""
-        for doc in self.documents:
-            if doc.get("kind") in kinds:
-                yield doc
+        """The documents of the given kinds, in input order (looked up once per kinds: many
+        rules ask for the same ones)."""
+        found = self._kinds.get(kinds)
+        if found is None:
+            found = self._kinds[kinds] = [d for d in self.documents if d.get("kind") in kinds]
+        return iter(found)

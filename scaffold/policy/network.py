@@ -286,9 +286,24 @@ def _dns_peer(peer: dict[str, Any], rule: dict[str, Any]) -> bool:
     return not _pods_open(peer) and _dns_only(rule.get("ports"))
 
 
-def _sections(ctx: Context, ptype: str) -> Iterator[tuple[Doc, str, str, str, dict[str, Any]]]:
-    """(policy, section, peers key, what, rule) for every rule of direction ``ptype`` of every
-    policy whose policyTypes enforce it, in input order."""
+Section = tuple[Doc, str, str, str, dict[str, Any]]
+
+
+def _sections(ctx: Context, ptype: str) -> list[Section]:
+    """(policy, path, peers key, what, rule) for every rule of direction ``ptype`` of every
+    policy whose policyTypes enforce it, in input order; read once per direction."""
+    return ctx.shared(_ingress_sections if ptype == "Ingress" else _egress_sections)
+
+
+def _ingress_sections(ctx: Context) -> list[Section]:
+    return list(_read_sections(ctx, "Ingress"))
+
+
+def _egress_sections(ctx: Context) -> list[Section]:
+    return list(_read_sections(ctx, "Egress"))
+
+
+def _read_sections(ctx: Context, ptype: str) -> Iterator[Section]:
     _, section, peers_key = next(d for d in _DIRECTIONS if d[0] == ptype)
     for policy in ctx.of_kind("NetworkPolicy"):
         spec = as_dict(policy.get("spec"))
