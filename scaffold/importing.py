@@ -66,15 +66,17 @@ def _where(desc_source: str, ask: Question | Hint) -> str:
     return ": ".join(p for p in (desc_source, ask.source or ask.key) if p)
 
 
-def _unknown_keys(imported: dict[str, Any], given: dict[str, Any], source: str) -> None:
-    """Refuse before any question what this version cannot deploy: keys the description maps to
-    that the values schema does not define (Contract v2 keys). Keys the --values file adds are
-    judged later, with the rest of that file."""
-    found = [p for p in values_mod.schema_problems(serverjson.merge(imported, given))
-             if p.message.startswith("unknown key") and serverjson._answered(imported, p.key)]
+def _unknown_keys(imported: dict[str, Any], given: dict[str, Any], questions: list[Question],
+                  source: str) -> None:
+    """Refuse before any question what this version cannot deploy: keys the description maps to,
+    or asks for, that the values schema does not define (Contract v2 keys). Keys the --values
+    file adds are judged later, with the rest of that file."""
+    found = {p.key for p in values_mod.schema_problems(serverjson.merge(imported, given))
+             if p.message.startswith("unknown key") and serverjson._answered(imported, p.key)}
+    found |= {q.key for q in questions if not _known(re.split(r"[.\[]", q.key)[0])}
     if found:
-        raise ValuesError([Problem(p.key, "the description needs this key, which this version of"
-                                   " mcp-scaffold's values do not have") for p in found], source)
+        raise ValuesError([Problem(key, "the description needs this key, which this version of"
+                                   " mcp-scaffold's values do not have") for key in found], source)
 
 
 def prepare(from_: str, given: dict[str, Any], values_path: str | None, err: TextIO) -> Imported:
@@ -82,13 +84,14 @@ def prepare(from_: str, given: dict[str, Any], values_path: str | None, err: Tex
     desc = serverjson.load(from_)
     imported, asks = serverjson.to_values(desc)
     imported, asks = _fit(imported, asks, "")
-    _unknown_keys(imported, given, desc.source)
+    raw = serverjson.merge(imported, given)
+    questions = serverjson.remaining(asks, raw)
+    _unknown_keys(imported, given, questions, desc.source)
     for ask in asks:
         if isinstance(ask, Hint) and not (ask.key and serverjson._answered(given, ask.key)):
             err.write(f"mcp-scaffold: note: {_where(desc.source, ask)}: {ask.message}\n")
-    raw = serverjson.merge(imported, given)
     source = f"{values_path} over {desc.source}" if values_path else desc.source
-    return Imported(raw, serverjson.remaining(asks, raw), source)
+    return Imported(raw, questions, source)
 
 
 def fill(template: str | None, answer: str) -> str:

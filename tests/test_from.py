@@ -4,6 +4,8 @@ program (a subprocess, as a user runs it); the written base built with the real 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -230,3 +232,35 @@ def test_catalog_json(tmp_path: Path) -> None:
 def test_catalog_refuses_an_unknown_format(tmp_path: Path) -> None:
     result = run("catalog", "--format", "yaml", cwd=tmp_path)
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+# --- golden: a catalog import ------------------------------------------------------------------
+
+GOLDEN = Path(__file__).resolve().parent / "data" / "from-everything"
+
+
+def test_catalog_import_golden_base(tmp_path: Path) -> None:
+    """`new --from everything` with the values it cannot know renders exactly the golden base,
+    which kubectl builds. (everything is the catalog entry whose mapping needs only v1 keys.
+    Once the v2 keys land, `transport` and `path` join its values.yaml: regenerate with
+    MCP_SCAFFOLD_UPDATE_GOLDEN=1.)"""
+    result = run("new", "--from", "everything", "--values", str(GOLDEN / "values.yaml"),
+                 "--no-input", "--output", str(tmp_path / "base"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    # The "an image holding the npm package is needed" note is not shown: --values gives one.
+    assert "image holding it is needed" not in result.stderr
+    rendered = {p.name: p.read_text("utf-8") for p in (tmp_path / "base").iterdir()}
+    expected_dir = GOLDEN / "base"
+    if os.environ.get("MCP_SCAFFOLD_UPDATE_GOLDEN") == "1":
+        shutil.rmtree(expected_dir, ignore_errors=True)
+        shutil.copytree(tmp_path / "base", expected_dir)
+    expected = {p.name: p.read_text("utf-8") for p in expected_dir.iterdir()}
+    assert sorted(rendered) == sorted(expected), "file set drifted; MCP_SCAFFOLD_UPDATE_GOLDEN=1"
+    for name, text in expected.items():
+        assert rendered[name] == text, f"{name} drifted; MCP_SCAFFOLD_UPDATE_GOLDEN=1"
+    written = yaml.safe_load(rendered["values.yaml"])
+    assert (written["name"], written["port"], written["runtime"]) == ("server-everything", 3001, "node")
+    assert (written["args"], written["env"]) == (["streamableHttp"], {"PORT": "3001"})
+    built = subprocess.run([tool("kubectl"), "kustomize", str(expected_dir)],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert built.returncode == 0, built.stderr
