@@ -264,3 +264,51 @@ def test_catalog_import_golden_base(tmp_path: Path) -> None:
     built = subprocess.run([tool("kubectl"), "kustomize", str(expected_dir)],
                            capture_output=True, text=True, timeout=120, check=False)
     assert built.returncode == 0, built.stderr
+
+
+# --- in a real terminal ------------------------------------------------------------------------
+
+
+def test_new_from_in_a_terminal_asks_the_open_questions_first(tmp_path: Path) -> None:
+    """The installed program in a pseudo-terminal: the description's open questions (namespace,
+    the digest, a choice) come first, then the schema's own; the base builds."""
+    import pexpect
+
+    desc = description(identifier="ghcr.io/acme/weather:1.2.0", environmentVariables=[
+        {"name": "MODE", "choices": ["read", "write"], "description": "access mode"}])
+    (tmp_path / "server.json").write_text(json.dumps(desc))
+    env = {**os.environ, "TERM": "xterm", "NO_COLOR": "1", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    env.pop("MCP_SCAFFOLD_DEBUG", None)
+    child = pexpect.spawn(str(PROGRAM), ["new", "--from", "server.json", "--output", "base"],
+                          cwd=str(tmp_path), env=env, encoding="utf-8", timeout=30,
+                          dimensions=(50, 200))
+
+    def answer(question: str, keys: str) -> None:
+        child.expect_exact(question)
+        child.send(keys)
+
+    answer("Namespace to deploy into", "\x15mcp-weather\r")
+    answer("digest needed: ghcr.io/acme/weather:1.2.0 is tag-only", "\x15sha256:abc\r")
+    child.expect_exact(f"is not {values.DIGEST_FORM}")  # the values file's own message, inline
+    child.send(f"\x15{DIGEST}\r")
+    answer("MODE: access mode", "\x1b[B\r")  # write
+    answer("Replicas", "\r")
+    answer("Runtime", "\r")
+    answer("Ingress controller namespace", "\x15ingress-nginx\r")
+    answer("ConfigMaps read through the API", "\r")
+    answer("Add a downstream service?", "n")
+    answer("Add an external egress rule", "n")
+    answer("Secret provider", "\r")  # none
+    answer("Kubernetes version", "\r")
+    answer("Write this base?", "y")
+    child.expect_exact("wrote ")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    written = yaml.safe_load((tmp_path / "base" / "values.yaml").read_text())
+    assert written["image"] == f"ghcr.io/acme/weather:1.2.0@{DIGEST}"
+    assert (written["namespace"], written["env"], written["port"]) == (
+        "mcp-weather", {"MODE": "write"}, 9000)
+    built = subprocess.run([tool("kubectl"), "kustomize", str(tmp_path / "base")],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert built.returncode == 0, built.stderr
