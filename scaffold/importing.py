@@ -44,7 +44,7 @@ def _known(key: str) -> bool:
     return key in values_mod.schema().get("properties", {})
 
 
-def _fit(imported: dict[str, Any], asks: list[Question | Hint], source: str
+def _fit(imported: dict[str, Any], asks: list[Question | Hint]
          ) -> tuple[dict[str, Any], list[Question | Hint]]:
     """Leave out the keys the schema lacks whose absence changes nothing (see _IMPLIED/_UNREAD)."""
     out = dict(imported)
@@ -57,7 +57,7 @@ def _fit(imported: dict[str, Any], asks: list[Question | Hint], source: str
             continue
         if key in out:
             kept.append(Hint(key, f"{json.dumps(out.pop(key))} is not kept: this version's values"
-                             f" have no `{key}` key (nothing in the base reads it)", source))
+                             f" have no `{key}` key (nothing in the base reads it)"))
         asks = [a for a in asks if not (isinstance(a, Question) and a.key == key)]
     return out, [*asks, *kept]
 
@@ -83,7 +83,7 @@ def prepare(from_: str, given: dict[str, Any], values_path: str | None, err: Tex
     """Load the description, map it, put --values over it, print its notes on err."""
     desc = serverjson.load(from_)
     imported, asks = serverjson.to_values(desc)
-    imported, asks = _fit(imported, asks, "")
+    imported, asks = _fit(imported, asks)
     raw = serverjson.merge(imported, given)
     questions = serverjson.remaining(asks, raw)
     _unknown_keys(imported, given, questions, desc.source)
@@ -113,7 +113,7 @@ def image_answer(template: str | None, answer: str) -> str:
     return answer
 
 
-def _missing(q: Question, source: str) -> Problem:
+def _missing(q: Question) -> Problem:
     where = f" ({q.source})" if q.source else ""
     if q.kind == "digest" and q.template:
         return Problem(q.key, f"tag-only {q.template} needs its digest{where}: give {q.key} with"
@@ -134,7 +134,7 @@ def answer_defaults(imp: Imported) -> dict[str, Any]:
     missing: list[Problem] = []
     for q in imp.questions:
         if q.default is None:
-            missing.append(_missing(q, imp.source))
+            missing.append(_missing(q))
         else:
             set_path(raw, q.key, fill(q.template, q.default))
     if missing:
