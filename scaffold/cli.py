@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                          description="Render, verify and write a hardened Kustomize base. Asks"
                          " for whatever --values does not answer (in a terminal).",
                          epilog=EPILOG)
+    new.add_argument("--from", dest="from_", metavar="FILE|NAME",
+                     help="start from an MCP registry server.json, or a built-in entry (see"
+                     " `mcp-scaffold catalog`); --values wins key by key")
     new.add_argument("--values", metavar="FILE", help="values file (see `mcp-scaffold schema`)")
     new.add_argument("--output", metavar="DIR|-",
                      help="output directory (default: deploy/<name>), or - for a YAML stream"
@@ -70,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
                            " severity, the kinds it judges, and the fix.")
     rules.add_argument("--format", choices=RULE_FORMATS, default="text")
 
+    catalog = sub.add_parser("catalog", help="list the built-in server descriptions",
+                             description="List the built-in server.json entries `new --from NAME`"
+                             " deploys: source, transport, and what each still needs.")
+    catalog.add_argument("--format", choices=("text", "json"), default="text")
+
     sub.add_parser("schema", help="print values.schema.json",
                    description="Print the JSON Schema of the values file.")
     return parser
@@ -92,11 +100,16 @@ def _run(args: argparse.Namespace) -> int:
 
         write_rules(sys.stdout, args.format)
         return 0
+    if args.command == "catalog":
+        from .importing import catalog_text
+
+        sys.stdout.write(catalog_text(args.format))
+        return 0
     from .pipeline import new
 
     interactive = not args.no_input and sys.stdin.isatty()
     return new(args.values, args.output, interactive=interactive, force=args.force,
-               dry_run=args.dry_run)
+               dry_run=args.dry_run, from_=args.from_)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
