@@ -545,7 +545,7 @@ def summary(v: Values) -> str:
     if v["downstream"]:
         egress.append(f"{len(v['downstream'])} downstream service(s)")
     if v["externalEgress"]:
-        egress.append("external " + ", ".join(r["cidr"] for r in v["externalEgress"])
+        egress.append("external " + ", ".join(r.get("cidr") or r["host"] for r in v["externalEgress"])
                       + " (metadata and link-local excepted)")
     if v["configMaps"]:
         egress.append("the API server " + ", ".join(v["apiServer"]["cidrs"]))

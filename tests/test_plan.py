@@ -107,7 +107,8 @@ def test_minimal_values_leave_out_what_they_do_not_need() -> None:
     server = _server(yaml.safe_load((EXAMPLES / "minimal.yaml").read_text()))
     left_out = {m.name for m in server.outputs if not m.when}
     assert left_out == {"role.yaml", "rolebinding.yaml", "secretproviderclass.yaml",
-                        "poddisruptionbudget.yaml"}
+                        "poddisruptionbudget.yaml", "ciliumnetworkpolicy.yaml",
+                        "fqdnnetworkpolicy.yaml"}
     assert server.api is None and server.secrets is None and not server.pod.projected_token
 
 
