@@ -243,6 +243,9 @@ class NamespacePlan:
     kubernetes_version: str
     default_deny_name: str
     default_deny_labels: Labels
+    # A tree's namespace/ also lets every pod of the namespace ask cluster DNS (None: a
+    # single-server base, whose own NetworkPolicy allows it).
+    dns: DnsPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -304,6 +307,27 @@ def build(v: Values) -> BundlePlan:
         default_deny_labels=server.labels,
     )
     return BundlePlan(namespace=namespace, servers=(server,))
+
+
+def build_tree(shared: Values, servers: tuple[Values, ...]) -> BundlePlan:
+    """The plan of a `servers:` tree: its namespace (unless createNamespace is false), and the
+    servers, each a base without Namespace or default-deny (checked with createNamespace false)."""
+    namespace = None
+    if shared["createNamespace"]:
+        # The namespace's objects belong to no one server: the fixed labels but component.
+        labels = _frozen({**{k: val for k, val in conventions.FIXED_LABELS.items()
+                             if k != "app.kubernetes.io/component"},
+                          **dict(sorted(shared["labels"].items()))})
+        dns = shared["dns"]
+        namespace = NamespacePlan(
+            name=shared["namespace"],
+            labels=_namespace_labels(shared),
+            kubernetes_version=shared["kubernetesVersion"],
+            default_deny_name="default-deny",
+            default_deny_labels=labels,
+            dns=DnsPlan(dns["namespace"], _frozen(dns["podLabels"]), dns["nodeLocalCache"]),
+        )
+    return BundlePlan(namespace=namespace, servers=tuple(_server(v) for v in servers))
 
 
 def _labels(v: Values) -> Labels:
