@@ -156,8 +156,9 @@ def render_tree(team: Any) -> list[RenderedFile]:
     env = _environment()
     dirs = ([NAMESPACE_DIR] if bundle.namespace else []) + [s.name for s in bundle.servers]
     ctx = {"namespace": bundle.namespace, "resources": [d + "/" for d in dirs],
-           "plan": {"servers": bundle.servers,
-                    "answers": {**team.shared, "servers": team.answers["servers"]}}}
+           # values.yaml of a tree is the file as given: defaults filled at the top would
+           # read as settings every server inherits.
+           "plan": {"servers": bundle.servers, "answers": team.answers}}
     files = [RenderedFile(name, env.get_template(t).render(ctx)) for name, t in _TOP_FILES]
     if bundle.namespace:
         ns_ctx = {**ctx, "resources": ["namespace.yaml", "networkpolicy.yaml"]}

@@ -7,7 +7,9 @@ Inheritance is a deep merge of the server over the shared keys: mappings merge k
 `externalEgress` or `args` replaces the shared one; nothing is appended). namespace,
 kubernetesVersion and createNamespace belong to the namespace: set at the top only. Each
 server is then checked as a complete single-server values file (createNamespace false: the
-namespace is the tree's), and its problems are named `servers[i].key`."""
+namespace is the tree's), and its problems are named `servers[i].key`. Shared provider
+settings (`secrets.vault: {vaultAddress: ...}`) reach only the servers whose secrets.provider
+is that provider, and may be partial (each server adds roleName, objects...)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from . import providers
 from . import values as values_mod
 from .errors import Problem, ValuesError
 
@@ -49,10 +52,27 @@ def merge(shared: Any, server: Any) -> Any:
     return copy.deepcopy(server)
 
 
+def _drop_unused_providers(merged: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    # Shared provider settings serve the servers that use that provider: a server using
+    # another one (or none) does not inherit them. A block the server sets itself stays (and
+    # is refused if its provider differs, as in a single-server file).
+    secrets = merged.get("secrets")
+    given = item.get("secrets")
+    own: dict[str, Any] = given if isinstance(given, dict) else {}
+    if not isinstance(secrets, dict):
+        return merged
+    provider = secrets.get("provider", "none")
+    for name in providers.NAMES:
+        if name != provider and name in secrets and name not in own:
+            secrets = {k: v for k, v in secrets.items() if k != name}
+    return {**merged, "secrets": secrets}
+
+
 def _top_problems(raw: dict[str, Any]) -> list[Problem]:
     # The shared keys against the schema; name and image may be left to the servers.
-    out = [p for p in values_mod.schema_problems(raw)
-           if not (p.message == "is required" and p.key in ("name", "image"))]
+    # Shared blocks may be partial (secrets.vault without the server's roleName): what is
+    # required is judged on each server after inheritance.
+    out = [p for p in values_mod.schema_problems(raw) if p.message != "is required"]
     if "name" in raw:
         out.append(Problem("name", "with servers, each server has its own name: set it as"
                            " servers[i].name"))
@@ -90,7 +110,8 @@ def validate(raw: dict[str, Any], source: str = "") -> Team:
                                     f"[{names[name]}].name; each server needs its own"))
         if isinstance(name, str):
             names.setdefault(name, i)
-        merged = merge(shared, {k: v for k, v in item.items() if k not in NAMESPACE_KEYS})
+        merged = _drop_unused_providers(
+            merge(shared, {k: v for k, v in item.items() if k not in NAMESPACE_KEYS}), item)
         merged["createNamespace"] = False
         try:
             checked.append(values_mod.validate(merged, source))
