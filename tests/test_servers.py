@@ -225,3 +225,18 @@ def test_two_bases_that_both_create_the_namespace_do_not_build(tmp_path: Path, c
         "resources: [../first-mcp, ../second-mcp]\n")
     proc = run_tool(tool("kubectl"), "kustomize", str(overlay))
     assert proc.returncode != 0 and "Namespace" in proc.stderr
+
+
+def test_force_refuses_a_tree_whose_server_directory_is_a_link(tmp_path: Path, cli: Any) -> None:
+    # A link to a generated-looking base elsewhere: never followed, never emptied.
+    out = tmp_path / "team"
+    values = str(EXAMPLES / "team.yaml")
+    assert cli("new", "--values", values, "--output", str(out)).code == 0
+    elsewhere = tmp_path / "elsewhere"
+    (out / "memory-mcp").rename(elsewhere)
+    (out / "memory-mcp").symlink_to(elsewhere, target_is_directory=True)
+    kept = sorted(p.name for p in elsewhere.iterdir())
+    r = cli("new", "--values", values, "--output", str(out), "--force")
+    assert r.code == 2 and "memory-mcp" in r.err, r.err
+    assert sorted(p.name for p in elsewhere.iterdir()) == kept
+    assert (out / "memory-mcp").is_symlink()
