@@ -106,7 +106,8 @@ def test_render_writes_exactly_the_files_the_plan_lists() -> None:
 def test_minimal_values_leave_out_what_they_do_not_need() -> None:
     server = _server(yaml.safe_load((EXAMPLES / "minimal.yaml").read_text()))
     left_out = {m.name for m in server.outputs if not m.when}
-    assert left_out == {"role.yaml", "rolebinding.yaml", "secretproviderclass.yaml",
+    assert left_out == {"role.yaml", "rolebinding.yaml", "clusterrole.yaml",
+                        "clusterrolebinding.yaml", "secretproviderclass.yaml",
                         "poddisruptionbudget.yaml"}
     assert server.api is None and server.secrets is None and not server.pod.projected_token
 
@@ -131,7 +132,7 @@ def _names_read(template: Path) -> set[str]:
 @pytest.mark.parametrize("template", sorted(TEMPLATES.glob("*.j2")), ids=lambda p: p.name)
 def test_templates_read_only_the_plan(template: Path) -> None:
     allowed = {"plan", "namespace", "files", "resources", "loop", "mapping", "metadata",
-               "ip_block", "pod_template", "container", "probe", "volume"}
+               "ip_block", "pod_template", "container", "probe", "volume", "rule_list", "subject"}
     assert _names_read(template) <= allowed
 
 

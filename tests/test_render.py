@@ -22,7 +22,8 @@ from support import EXAMPLES
 
 TEMPLATES = Path(render.__file__).resolve().parent.parent / "templates"
 BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "github-mcp.yaml").read_text())
-MACROS = {"mapping", "metadata", "ip_block", "pod_template", "container", "probe", "volume"}
+MACROS = {"mapping", "metadata", "ip_block", "pod_template", "container", "probe", "volume",
+          "rule_list", "subject"}
 # Filters that quote a value or dump a structure; nothing else may reach the YAML.
 QUOTING = ("q", "yaml", "document", "spaces")
 

@@ -219,7 +219,7 @@ def test_provider_branch(keys: Any, provider: str) -> None:
     assert v["secrets"][provider] == values.with_defaults(
         {"secrets": {"provider": provider, provider: block}})["secrets"][provider]
     assert v["secrets"]["files"] == files
-    assert set(v["secrets"]) == {"provider", "mountPath", "files", provider}
+    assert set(v["secrets"]) == {"provider", "mountPath", "files", "env", provider}
 
 
 def test_provider_cross_field_rule_asks_again(keys: Any) -> None:
