@@ -455,6 +455,7 @@ def _api(v: Values) -> ApiAccess | None:
 UNNAMED_READ_RULE = "MCP-RBAC-010"
 CLUSTER_BINDING_RULE = "MCP-RBAC-004"
 CREDENTIAL_ENDPOINT_RULE = "MCP-NET-005"
+ACKNOWLEDGED_RULES = frozenset({UNNAMED_READ_RULE, CLUSTER_BINDING_RULE, CREDENTIAL_ENDPOINT_RULE})
 # Node-local credential endpoints (scaffold/netranges.CREDENTIAL_ENDPOINTS holds the ranges
 # `check` judges). EKS Pod Identity agent: docs.aws.amazon.com/eks/latest/userguide/
 # pod-id-how-it-works.html (169.254.170.23, port 80). GKE metadata server with Workload

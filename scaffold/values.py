@@ -612,9 +612,13 @@ def _secrets_problems(v: Values) -> list[Problem]:
     if provider not in s:
         out.append(Problem(f"secrets.{provider}", f"is required when secrets.provider is {provider!r}"))
         return out
-    if not files and not s["env"]:
+    # A file named in args (`--env-file /mnt/secrets/app.env`) is a way in too: with nothing
+    # produced, every path under the mount in args is reported, so any report means one.
+    in_args = bool(envloader.args_file_problem_list(v["args"], s["mountPath"], set()))
+    if not files and not s["env"] and not in_args:
         out.append(Problem("secrets.files", "must map at least one *_FILE env var to a file (or"
-                           " secrets.env a variable), or the server has no way to find its secrets"))
+                           " secrets.env a variable, or args name a file), or the server has no"
+                           " way to find its secrets"))
     module = providers.get(provider)
     out.extend(module.problems(s[provider], v))
     if provider == "aws":
