@@ -152,4 +152,4 @@ def test_the_pod_template_lays_out_a_sidecar_with_the_same_hardening() -> None:
     assert second["securityContext"]["readOnlyRootFilesystem"] is True
     assert "livenessProbe" not in second and second["volumeMounts"] == [
         {"name": "tmp", "mountPath": "/tmp"}]
-    assert [v["name"] for v in spec["volumes"]] == ["tmp", "home", "api-token", "secrets"]
+    assert [v["name"] for v in spec["volumes"]] == ["tmp", "api-token", "secrets"]

@@ -85,7 +85,8 @@ def test_env_value_round_trips_or_is_refused(value: str) -> None:
     container = _deployment(docs)["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e for e in container["env"]}
     assert env["MCP_SETTING"] == {"name": "MCP_SETTING", "value": value}
-    assert set(container) == {"name", "image", "imagePullPolicy", "ports", "env", "securityContext",
+    assert set(container) == {"name", "image", "imagePullPolicy", "args", "ports", "env",
+                              "securityContext",
                               "resources", "livenessProbe", "readinessProbe", "volumeMounts"}
 
 
