@@ -33,7 +33,7 @@ from typing import Any
 Predicate = Callable[[Any], bool]
 
 # Bump when the generated code changes: it is part of the cache key of compiled validators.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 # Every keyword Draft202012Validator applies (its VALIDATORS; a test compares the two lists).
 APPLIED = frozenset({
@@ -48,7 +48,8 @@ _SUPPORTED = frozenset({
     "$ref", "additionalProperties", "allOf", "anyOf", "const", "enum", "exclusiveMaximum",
     "exclusiveMinimum", "format", "if", "items", "maxItems", "maxLength", "maxProperties",
     "maximum", "minItems", "minLength", "minProperties", "minimum", "not", "oneOf", "pattern",
-    "patternProperties", "prefixItems", "properties", "required", "type", "uniqueItems",
+    "patternProperties", "prefixItems", "properties", "propertyNames", "required", "type",
+    "uniqueItems",
 })
 # Keywords that need statements (loops over members), so their schema gets a function.
 _APPLICATORS = ("properties", "patternProperties", "additionalProperties", "items",
@@ -299,6 +300,13 @@ class _Compiler:
                 out.append(f"not isinstance({v}, dict) or {present}")
         if "$ref" in node:
             out.append(f"{self.ref(node['$ref'], base)}({v})")
+        if "propertyNames" in node:
+            # Every member name is an instance of the subschema (a string, so only string
+            # keywords can fail it); a fresh name per depth, as nested schemas may repeat this.
+            k = f"_k{depth}"
+            names = self.expression(node["propertyNames"], base, k, depth + 1)
+            if names != "True":
+                out.append(f"not isinstance({v}, dict) or all(({names}) for {k} in {v})")
         out += self.combinators(node, base, v, depth)
         return out
 
