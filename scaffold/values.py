@@ -17,8 +17,8 @@ from typing import Any
 
 from . import conventions, envloader, fqdnpolicy, kubeschemas, netranges, providers, schemacompiler
 from .credentials import credential_reason
+from .digest import DIGEST_FORM, DIGEST_PATTERN
 from .errors import InputError, Problem, ProblemCode, ValuesError
-from .policy.image import DIGEST_FORM, DIGEST_PATTERN
 from .yamlio import load_one
 
 Values = dict[str, Any]
