@@ -53,7 +53,7 @@ _SUPPORTED = frozenset({
 })
 # Keywords that need statements (loops over members), so their schema gets a function.
 _APPLICATORS = ("properties", "patternProperties", "additionalProperties", "items",
-                "prefixItems", "propertyNames")
+                "prefixItems")
 _TYPES = {
     "string": "isinstance({v}, str)",
     "null": "{v} is None",
@@ -345,20 +345,9 @@ class _Compiler:
         if not isinstance(node, dict):
             raise _Unsupported("schema is not an object or a boolean")
         lines = [f"if not ({t}): return False" for t in self.tests(node, base, "v", 0)]
-        lines += self.name_lines(node, base)
         lines += self.object_lines(node, base)
         lines += self.array_lines(node, base)
         return [*lines, "return True"]
-
-    def name_lines(self, node: dict[str, Any], base: str) -> list[str]:
-        # propertyNames: every member name of an object is an instance of the subschema.
-        if "propertyNames" not in node:
-            return []
-        test = self.expression(node["propertyNames"], base, "k")
-        if test == "True":
-            return []
-        return ["if isinstance(v, dict):", "    for k in v:",
-                f"        if not ({test}): return False"]
 
     def object_lines(self, node: dict[str, Any], base: str) -> list[str]:
         props = node.get("properties", {})
