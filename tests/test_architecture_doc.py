@@ -18,29 +18,6 @@ TOP_DIRS = ("scaffold", "templates", "tests", "scripts", "bench", "docs", "examp
 DOTTED = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?:\(.*\))?")
 FILE_SUFFIXES = ("yaml", "yml", "json", "md", "py", "j2", "toml", "txt")
 
-# Named by the doc ahead of branch i-l-registry (rules and reporters as registered units,
-# issue 10 item 3). Allowed to be missing only while that branch has not landed; once
-# scaffold/policy/registry.py exists, each of them must exist too.
-REGISTRY_MARKER = ROOT / "scaffold" / "policy" / "registry.py"
-PENDING_REGISTRY = frozenset({
-    "scaffold/policy/registry.py",
-    "scaffold/policy/listing.py",
-    "scaffold/report/",
-    "tests/policy/test_registry.py",
-    "policy.registry.rule",
-    "policy.registry.registered",
-    "policy.RULE_MODULES",
-    "policy.select_rules",
-    "policy.listing.write_rules",
-    "policy.listing.docs_section",
-    "policy.model.Context.shared",
-    "report.base.Reporter",
-    "report.base.Report",
-    "report.REPORTERS",
-    "report.FORMATS",
-})
-
-
 def _spans() -> list[str]:
     text = DOC.read_text("utf-8")
     text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)  # diagrams are not names
@@ -62,8 +39,7 @@ def named_paths() -> set[str]:
 def named_objects() -> set[str]:
     """Backticked dotted names whose first part is a module of the scaffold package
     (file names such as values.yaml left out)."""
-    # A package the pending branch adds counts as a module already.
-    modules = _modules() | {n.split(".")[0] for n in PENDING_REGISTRY if "/" not in n}
+    modules = _modules()
     found = set()
     for span in _spans():
         match = DOTTED.fullmatch(span)
@@ -97,10 +73,6 @@ def resolves(name: str) -> bool:
     return False
 
 
-def _exempt(name: str) -> bool:
-    return name in PENDING_REGISTRY and not REGISTRY_MARKER.exists()
-
-
 def test_the_doc_names_paths_and_functions() -> None:
     # The extraction itself works: a doc that lost its names would pass everything below.
     assert {"scaffold/plan.py", "templates/_pod.j2", "tests/test_render.py"} <= named_paths()
@@ -109,21 +81,12 @@ def test_the_doc_names_paths_and_functions() -> None:
 
 @pytest.mark.parametrize("path", sorted(named_paths()))
 def test_every_named_path_exists(path: str) -> None:
-    if _exempt(path):
-        return
     assert (ROOT / path).exists(), f"docs/architecture.md names {path}, which does not exist"
 
 
 @pytest.mark.parametrize("name", sorted(named_objects()))
 def test_every_named_function_exists(name: str) -> None:
-    if _exempt(name):
-        return
     assert resolves(name), f"docs/architecture.md names {name}, which scaffold does not define"
-
-
-def test_pending_names_are_named_by_the_doc() -> None:
-    # The exemption list may not outlive the text it excuses.
-    assert named_paths() | named_objects() >= PENDING_REGISTRY
 
 
 def test_the_resolver_refuses_what_does_not_exist() -> None:
