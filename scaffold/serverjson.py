@@ -21,6 +21,7 @@ from typing import Any, Literal, cast
 import jsonschema
 
 from scaffold import catalog
+from scaffold.digest import DIGEST_PATTERN
 from scaffold.errors import InputError, Problem
 
 DEPLOY_KEY = "mcp-scaffold.io/deploy"
@@ -30,7 +31,6 @@ MAX_BYTES = 1_000_000  # a server.json is a few KiB; refuse a file that cannot b
 # Kubernetes' env var name rule before the relaxed 1.34 form (C identifier plus '-' and '.'):
 # every supported cluster accepts it, and it keeps shell metacharacters out of the pod spec.
 _ENV_NAME = r"^[A-Za-z_.-][A-Za-z0-9_.-]*$"
-_DIGEST = r"@sha256:[0-9a-f]{64}$"
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _HOST = r"^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 _HTTP_PATH = r"^/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$"
@@ -443,7 +443,7 @@ def _image(m: _Mapping, package: dict[str, Any], deploy: dict[str, Any], where: 
     if not ref:
         m.asks.append(Question("image", "Image holding the server (repo:tag@sha256:<64 hex>)",
                                src, kind="digest"))
-    elif re.search(_DIGEST, ref):
+    elif re.search(rf"@{DIGEST_PATTERN}", ref):
         m.values["image"] = ref
     else:
         m.asks.append(Question("image", f"digest needed: {ref} is tag-only; give"

@@ -116,6 +116,9 @@ CASES = [
      "externalEgress[1].cidr", "10.0.0.0/8"),
     ("api-cidr-internet", "apiServer.cidrs.0", "0.0.0.0/0", "apiServer.cidrs[0]", "host route"),
     ("api-cidr-subnet", "apiServer.cidrs.0", "10.0.0.0/24", "apiServer.cidrs[0]", "/32"),
+    # A token living longer than an hour is a finding of check (MCP-PSS-021): refused as input.
+    ("token-lifetime-day", "apiServer.tokenExpirationSeconds", 86400,
+     "apiServer.tokenExpirationSeconds", "3600"),
     ("api-cidr-v6-range", "apiServer.cidrs.0", "fd00::/64", "apiServer.cidrs[0]", "/128"),
     ("memory-milli", "resources", {"limits": {"memory": "256m"}}, "resources.limits.memory", "256Mi"),
     ("memory-request-milli", "resources", {"requests": {"memory": "128m"}},

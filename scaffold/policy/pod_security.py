@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .. import conventions
 from .model import (
     ANY_KIND,
     POD_SPEC,
@@ -44,7 +45,7 @@ _SYSCTLS_BY_VERSION: tuple[tuple[tuple[int, int], tuple[str, ...]], ...] = (
     ((1, 37), ("net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat")),
 )
 _APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
-_RESTRICTED = "restricted"
+_RESTRICTED = conventions.POD_SECURITY_LEVEL
 
 
 def safe_sysctls(version: tuple[int, int]) -> set[str]:
