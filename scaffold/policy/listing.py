@@ -1,7 +1,7 @@
 """The rule registry for people and tools: ``mcp-scaffold rules`` (text or JSON) and the rule
 reference in docs/check.md, generated so neither drifts from the rules.
 
-``python -m scaffold.policy.listing`` prints the docs section; tests/policy/test_registry.py
+``python -m scaffold.policy.listing`` prints the docs section; tests/policy/test_rule_registry.py
 fails when docs/check.md holds anything else between the markers.
 """
 
