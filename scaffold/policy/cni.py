@@ -116,6 +116,28 @@ def egress_isolated(ctx: Context) -> set[int]:
             if any(_endpoint_selects(doc, spec, w) for doc, spec in sets)}
 
 
+def _every_namespace(doc: Doc, selector: dict[str, Any]) -> bool:
+    """Whether a toEndpoints selector reaches endpoints of every namespace.
+
+    A namespaced policy pins its own namespace unless the selector names the namespace
+    label; then (and in a clusterwide policy) only a matchLabels entry or an ``In`` term on
+    it narrows, as for a namespaceSelector."""
+    if _NAMESPACE in (_strip(k) for k in as_dict(selector.get("matchLabels"))):
+        return False
+    terms = [as_dict(e) for e in as_list(selector.get("matchExpressions"))
+             if _strip(as_dict(e).get("key")) == _NAMESPACE]
+    if any(t.get("operator") == "In" for t in terms):
+        return False
+    return bool(terms) or doc.get("kind") == CILIUM_CLUSTERWIDE_KIND
+
+
+def _dns_only(to_ports: Any) -> bool:
+    """Whether a rule's toPorts open port 53 only (DNS to kube-dns: MCP-NET-007's matter)."""
+    ports = [as_dict(p) for tp in as_list(to_ports) for p in as_list(as_dict(tp).get("ports"))]
+    return bool(ports) and all(str(p.get("port")) == "53" and p.get("endPort") in (None, 53)
+                               for p in ports)
+
+
 def _all_names(pattern: Any) -> bool:
     """A DNS pattern matching every name: only wildcards and dots ("*", "*.*", "**.*")."""
     text = str(pattern).strip()
@@ -147,6 +169,10 @@ def _cilium_rule(doc: Doc, path: str, what: str, item: dict[str, Any]) -> Egress
                                                               or item.get("icmps")):
         out.open.append((path, f"{what} has no to* selector (only ports): every destination "
                                "is allowed, cloud metadata included"))
+    for i, peer in enumerate(as_list(item.get("toEndpoints"))):
+        if _every_namespace(doc, as_dict(peer)) and not _dns_only(item.get("toPorts")):
+            out.open.append((f"{path}.toEndpoints[{i}]", f"{what} allows endpoints in every "
+                                                         "namespace"))
     for i, entity in enumerate(as_list(item.get("toEntities"))):
         where = f"{path}.toEntities[{i}]"
         if entity in _OPEN_ENTITIES:

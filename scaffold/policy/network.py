@@ -469,8 +469,10 @@ _WORKLOADS = [POD_SPEC]
 _CNI_OPEN = """Cilium and GKE policies: a Cilium egress rule with only `toPorts` (no `to*`
 selector), `toEntities` `world`, `world-ipv4`, `world-ipv6`, `all` or `cluster`, `toFQDNs`
 `matchPattern: "*"` (any pattern of wildcards only) and GKE `matches` `pattern: "*"` allow
-every destination; `toCIDR` and `toCIDRSet` (`cidr` less `except`) are judged as ipBlocks, per
-rule and per policy."""
+every destination; so does `toEndpoints` reaching every namespace (a namespace term other
+than a matchLabels entry or `In`, or none in a clusterwide policy) except on port 53 only;
+`toCIDR` and `toCIDRSet` (`cidr` less `except`) are judged as ipBlocks, per rule and per
+policy."""
 _CNI_METADATA = """In Cilium and GKE policies: `toCIDR`/`toCIDRSet` judged as ipBlocks,
 `toEntities` `world` (and `world-ipv4`, `world-ipv6`, `all`), `host` or `remote-node` (the nodes
 answer for host-network metadata proxies), host names under `.internal`

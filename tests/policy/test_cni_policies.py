@@ -111,6 +111,14 @@ def test_clusterwide_policy_selects_by_namespace_label() -> None:
         "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8"]}]}, set()),
     ({"toFQDNs": [{"matchPattern": "*.internal"}]}, {"MCP-NET-005"}),
     ({"toEntities": ["kube-apiserver"]}, set()),
+    ({"toEndpoints": [{"matchExpressions": [{"key": "k8s:io.kubernetes.pod.namespace",
+                                             "operator": "Exists"}]}]}, {"MCP-NET-004"}),
+    ({"toEndpoints": [{"matchExpressions": [{"key": "io.kubernetes.pod.namespace",
+                                             "operator": "NotIn", "values": ["a"]}],
+                       "matchLabels": {"app": "db"}}]}, {"MCP-NET-004"}),
+    ({"toEndpoints": [{}]}, set()),
+    ({"toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "db",
+                                       "k8s:app": "db"}}]}, set()),
 ])
 def test_open_forms(rule: Doc, expected: set[str]) -> None:
     docs, cnp = _bundle()
@@ -123,3 +131,12 @@ def test_dns_proxy_rule_is_not_internet_egress() -> None:
     docs, cnp = _bundle()
     del cnp["spec"]["egress"][1]
     assert evaluate(docs) == []
+
+
+def test_clusterwide_endpoints_without_namespace_reach_every_namespace() -> None:
+    docs, cnp = _bundle()
+    cnp["kind"] = "CiliumClusterwideNetworkPolicy"
+    del cnp["metadata"]["namespace"]
+    cnp["spec"]["egress"][1] = {"toEndpoints": [{"matchLabels": {"app": "db"}}],
+                                "toPorts": corpus._HTTPS}
+    assert _rules(docs) == {"MCP-NET-004"}
