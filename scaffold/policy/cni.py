@@ -175,6 +175,7 @@ def _cilium_rule(doc: Doc, path: str, what: str, item: dict[str, Any]) -> Egress
                                                          "namespace"))
     for i, entity in enumerate(as_list(item.get("toEntities"))):
         where = f"{path}.toEntities[{i}]"
+        entity = str(entity)  # an unhashable value is no entity, never a crash
         if entity in _OPEN_ENTITIES:
             out.open.append((where, f"{what} allows toEntities {entity}: "
                                     f"{_OPEN_ENTITIES[entity]}"))

@@ -140,3 +140,21 @@ def test_clusterwide_endpoints_without_namespace_reach_every_namespace() -> None
     cnp["spec"]["egress"][1] = {"toEndpoints": [{"matchLabels": {"app": "db"}}],
                                 "toPorts": corpus._HTTPS}
     assert _rules(docs) == {"MCP-NET-004"}
+
+
+@pytest.mark.parametrize("spec", [
+    "text", {"endpointSelector": "x", "egress": "y"},
+    {"endpointSelector": {"matchLabels": [1], "matchExpressions": [None, {"key": [1]}]},
+     "egress": [None, 3, {"toEntities": [[1], {"a": 1}, None], "toCIDR": [None, 7, "x/y"],
+                          "toCIDRSet": ["x", {"cidr": "10.0.0.0/8", "except": "z"}],
+                          "toFQDNs": ["a", {"matchPattern": None}, {"matchName": 5}],
+                          "toEndpoints": ["x", None], "toPorts": "p"}]},
+])
+@pytest.mark.parametrize("kind", ["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy",
+                                  "FQDNNetworkPolicy"])
+def test_malformed_policies_are_read_without_error(spec: Any, kind: str) -> None:
+    docs, cnp = _bundle()
+    cnp["kind"] = kind
+    cnp["spec"] = spec
+    cnp["specs"] = [spec, None]
+    assert {f.pattern for f in evaluate(docs)} <= {"network"}
