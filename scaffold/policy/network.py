@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import netranges
 from ..netranges import Net
+from . import cni
 from .model import (
     POD_SPEC,
     Context,
@@ -426,8 +427,11 @@ def _network(ctx: Context) -> _Network:
 
 
 def _isolation(ctx: Context, ptype: str, rule: Rule, why: str) -> Iterator[Hit]:
+    # A Cilium policy with egress rules isolates the pods it selects for egress too.
+    isolated = ctx.shared(cni.egress_isolated) if ptype == "Egress" else set()
     for w, group, selecting in ctx.shared(_network).selected:
-        if ptype not in group.types and not any(ptype in p.types for p in selecting):
+        if ptype not in group.types and not any(ptype in p.types for p in selecting) \
+                and id(w) not in isolated:
             yield hit(rule, w.doc, w.template_meta_path + ".labels",
                       f"{w.kind} {w.name} is not selected by any NetworkPolicy with "
                       f"policyTypes {ptype}: {why}")
@@ -462,6 +466,17 @@ _PORTS = """`ports` missing or empty, an entry with a protocol and no `port`, or
 ranges (`port`...`endPort`, in any number of pieces) covering 1-65535 for one protocol. Named
 ports count as one port."""
 _WORKLOADS = [POD_SPEC]
+_CNI_OPEN = """Cilium and GKE policies: a Cilium egress rule with only `toPorts` (no `to*`
+selector), `toEntities` `world`, `world-ipv4`, `world-ipv6`, `all` or `cluster`, `toFQDNs`
+`matchPattern: "*"` (any pattern of wildcards only) and GKE `matches` `pattern: "*"` allow
+every destination; so does `toEndpoints` reaching every namespace (a namespace term other
+than a matchLabels entry or `In`, or none in a clusterwide policy) except on port 53 only;
+`toCIDR` and `toCIDRSet` (`cidr` less `except`) are judged as ipBlocks, per rule and per
+policy."""
+_CNI_METADATA = """In Cilium and GKE policies: `toCIDR`/`toCIDRSet` judged as ipBlocks,
+`toEntities` `world` (and `world-ipv4`, `world-ipv6`, `all`), `host` or `remote-node` (the nodes
+answer for host-network metadata proxies), host names under `.internal`
+(`metadata.google.internal`) and patterns matching every name."""
 
 
 @rule(
@@ -479,6 +494,10 @@ def no_ingress_policy(ctx: Context) -> Iterator[Hit]:
     "MCP-NET-002", P, "high", "Workload not isolated for Egress", kinds=_WORKLOADS,
     fix="Add Egress to the policyTypes of a NetworkPolicy selecting the workload, with egress "
     "rules only to DNS, named downstream services and excepted external CIDRs.",
+    description="""A CiliumNetworkPolicy (or CiliumClusterwideNetworkPolicy) with `egress` or
+    `egressDeny` rules whose `endpointSelector` selects the pods isolates them too (keys may
+    carry `k8s:`; `io.kubernetes.pod.namespace` is the namespace). A GKE FQDNNetworkPolicy
+    does not count: GKE does not document that it isolates a pod on its own.""",
 )
 def no_egress_policy(ctx: Context) -> Iterator[Hit]:
     return _isolation(ctx, "Egress", no_egress_policy,
@@ -502,33 +521,67 @@ def ingress_from_all(ctx: Context) -> Iterator[Hit]:
 
 @rule(
     "MCP-NET-004", P, "high", "Egress rule allows all destinations",
-    kinds=["NetworkPolicy", POD_SPEC],
+    kinds=["NetworkPolicy", POD_SPEC, *cni.KINDS],
     fix="Give every egress rule a 'to' naming pods, namespaces (by matchLabels) or CIDRs; the "
     "ipBlocks selecting a pod must not together cover a private range (10/8, 172.16/12, "
-    "192.168/16, 100.64/10, 127/8, fc00::/7): 0.0.0.0/0 and ::/0 must except them.",
+    "192.168/16, 100.64/10, 127/8, fc00::/7): 0.0.0.0/0 and ::/0 must except them. In "
+    "Cilium and GKE policies name the hosts (matchName, a narrow matchPattern), never '*', "
+    "toEntities world/all/cluster or a rule with only toPorts.",
     description=f"""{_MEANING} {_NAMESPACES} A peer that pairs such a selector with a
     `podSelector` is still "pods with these labels in every namespace", except DNS
     (MCP-NET-007). {_BLOCKS}. Narrow private CIDRs such as the API server's `10.0.0.1/32` are
-    fine.""",
+    fine. {_CNI_OPEN}""",
 )
 def egress_to_all(ctx: Context) -> Iterator[Hit]:
-    return _open(ctx, "Egress", egress_to_all)
+    yield from _open(ctx, "Egress", egress_to_all)
+    for rules in ctx.shared(cni.egress_rules):
+        yield from _cni_open(rules)
+
+
+def _cni_open(rules: list[cni.EgressRule]) -> Iterator[Hit]:
+    """MCP-NET-004 in one Cilium or GKE policy: what opens every destination, and its CIDRs
+    judged as ipBlocks (per CIDR, per rule, over the policy)."""
+    flagged = False
+    for r in rules:
+        rule_flagged = bool(r.open)
+        yield from (hit(egress_to_all, r.doc, path, why) for path, why in r.open)
+        for path, key in r.blocks:
+            wide = _blocks_wide((key,), False)
+            if wide:
+                rule_flagged = True
+                yield hit(egress_to_all, r.doc, path,
+                          f"{r.what} allows CIDR {key[0]}, which covers {wide} without "
+                          "excepting it")
+        wide = "" if rule_flagged else _blocks_wide(tuple(k for _, k in r.blocks), False)
+        if wide:
+            rule_flagged = True
+            yield hit(egress_to_all, r.doc, r.path,
+                      f"{r.what} has CIDRs that together cover {wide}")
+        flagged = flagged or rule_flagged
+    keys = tuple(k for r in rules for _, k in r.blocks)
+    wide = "" if flagged or not rules else _blocks_wide(keys, False)
+    if wide:
+        doc = rules[0].doc
+        yield hit(egress_to_all, doc, "spec", f"{doc.get('kind')} {name_of(doc)} egress "
+                  f"rules have CIDRs that together cover {wide}")
 
 
 @rule(
     "MCP-NET-005", P, "high", "ipBlock reaches the cloud metadata service",
-    kinds=["NetworkPolicy"],
+    kinds=["NetworkPolicy", *cni.KINDS],
     fix="Except all of 169.254.0.0/16 and 168.63.129.16/32 (IPv4), fe80::/10 and fc00::/7 (or "
     "fd00:ec2::254/128 and fd20:ce::254/128) (IPv6) in every ipBlock that contains them; "
-    "allow a node-local service (NodeLocal DNSCache) by its own /32.",
-    description="""Flags an egress `ipBlock` wider than one address whose admitted addresses
+    "allow a node-local service (NodeLocal DNSCache) by its own /32. In Cilium and GKE "
+    "policies the same for toCIDR/toCIDRSet, and no toEntities world/host/remote-node nor "
+    "host names under .internal.",
+    description=f"""Flags an egress `ipBlock` wider than one address whose admitted addresses
     touch 169.254.0.0/16 (IMDS 169.254.169.254, the ECS and EKS credential agents
     169.254.170.2 and 169.254.170.23), fe80::/10, fd00:ec2::254, fd20:ce::254 or the Azure
     WireServer 168.63.129.16, whatever the `except` list spells: excepting
     169.254.169.254/32 alone is not enough. A single-address block is flagged only when it is
     one of those credential endpoints, so NodeLocal DNSCache (`169.254.20.10/32`) may be
     allowed by its address. NetworkPolicy cannot stop host-network traffic; block IMDS at the
-    node too (IMDSv2, hop limit 1).""",
+    node too (IMDSv2, hop limit 1). {_CNI_METADATA}""",
 )
 def metadata(ctx: Context) -> Iterator[Hit]:
     for policy, path, peers_key, what, item in _sections(ctx, "Egress"):
@@ -540,6 +593,16 @@ def metadata(ctx: Context) -> Iterator[Hit]:
                           f"{what} ipBlock {key[0]} reaches addresses in "
                           f"{', '.join(str(r) for r in reached)} (cloud metadata or "
                           "credential endpoints) that its except does not remove")
+    for rules in ctx.shared(cni.egress_rules):
+        for r in rules:
+            for path, key in r.blocks:
+                reached = _metadata_reached(key)
+                if reached:
+                    yield hit(metadata, r.doc, path,
+                              f"{r.what} CIDR {key[0]} reaches addresses in "
+                              f"{', '.join(str(n) for n in reached)} (cloud metadata or "
+                              "credential endpoints) that its except does not remove")
+            yield from (hit(metadata, r.doc, path, why) for path, why in r.metadata)
 
 
 @rule(

@@ -796,6 +796,66 @@ CASES.update({
                 _workflow),
 })
 
+# ---- Cilium and GKE egress policies (issue 13): each case adds one policy that selects the
+# server with the DNS rule `new` emits and one rule as open as 0.0.0.0/0 (kept as one block).
+
+def _host_policy(kind: str, rule: Doc) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        md = _get(docs, "Deployment")["metadata"]
+        selector = {"app.kubernetes.io/name": md["name"]}
+        if kind == "FQDNNetworkPolicy":
+            doc: Doc = {"apiVersion": "networking.gke.io/v1alpha1", "kind": kind,
+                        "spec": {"podSelector": {"matchLabels": selector}, "egress": [rule]}}
+        else:
+            dns = {"toEndpoints": [{"matchLabels": {
+                       "k8s:io.kubernetes.pod.namespace": "kube-system",
+                       "k8s:k8s-app": "kube-dns"}}],
+                   "toPorts": [{"ports": [{"port": "53", "protocol": "UDP"},
+                                          {"port": "53", "protocol": "TCP"}],
+                                "rules": {"dns": [{"matchPattern": "*"}]}}]}
+            doc = {"apiVersion": "cilium.io/v2", "kind": kind,
+                   "spec": {"endpointSelector": {"matchLabels": {
+                       f"k8s:{k}": v for k, v in selector.items()}}, "egress": [dns, rule]}}
+        doc["metadata"] = {"name": f"{md['name']}-fqdn", "namespace": md["namespace"]}
+        docs.append(doc)
+    return mutate
+
+
+_HTTPS = [{"ports": [{"port": "443", "protocol": "TCP"}]}]
+
+CASES.update({
+    "net-004-fqdn-any": ("MCP-NET-004", "CiliumNetworkPolicy toFQDNs matchPattern \"*\"",
+                         _host_policy("CiliumNetworkPolicy", {
+                             "toFQDNs": [{"matchPattern": "*"}], "toPorts": _HTTPS})),
+    "net-004-world": ("MCP-NET-004", "CiliumNetworkPolicy toEntities [world]",
+                      _host_policy("CiliumNetworkPolicy", {
+                          "toEntities": ["world"], "toPorts": _HTTPS})),
+    "net-004-tocidr": ("MCP-NET-004", "CiliumNetworkPolicy toCIDR 0.0.0.0/0",
+                       _host_policy("CiliumNetworkPolicy", {
+                           "toCIDR": ["0.0.0.0/0"], "toPorts": _HTTPS})),
+    "net-004-toports": ("MCP-NET-004", "CiliumNetworkPolicy egress rule with toPorts only",
+                        _host_policy("CiliumNetworkPolicy", {"toPorts": _HTTPS})),
+    "net-004-gke-any": ("MCP-NET-004", "FQDNNetworkPolicy matches pattern \"*\"",
+                        _host_policy("FQDNNetworkPolicy", {
+                            "matches": [{"pattern": "*"}],
+                            "ports": [{"protocol": "TCP", "port": 443}]})),
+    "net-005-tocidr": ("MCP-NET-005", "CiliumNetworkPolicy toCIDRSet 169.254.0.0/16 except "
+                       "169.254.169.254/32 (credential agents reachable)",
+                       _host_policy("CiliumNetworkPolicy", {
+                           "toCIDRSet": [{"cidr": "169.254.0.0/16",
+                                          "except": ["169.254.169.254/32"]}],
+                           "toPorts": _HTTPS})),
+    "net-005-host": ("MCP-NET-005", "CiliumNetworkPolicy toEntities [host] (the node, "
+                     "which answers for metadata proxies)",
+                     _host_policy("CiliumNetworkPolicy", {
+                         "toEntities": ["host"], "toPorts": _HTTPS})),
+    "net-005-internal": ("MCP-NET-005", "CiliumNetworkPolicy toFQDNs "
+                         "metadata.google.internal",
+                         _host_policy("CiliumNetworkPolicy", {
+                             "toFQDNs": [{"matchName": "metadata.google.internal"}],
+                             "toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}]}]})),
+})
+
 HARDENED = "hardened"
 
 

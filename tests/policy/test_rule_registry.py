@@ -98,7 +98,9 @@ def test_rules_json_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None
     by_id = {r["id"]: r for r in listed}
     assert by_id["MCP-NET-005"] == {
         "id": "MCP-NET-005", "pattern": "network", "severity": "high",
-        "title": "ipBlock reaches the cloud metadata service", "kinds": ["NetworkPolicy"],
+        "title": "ipBlock reaches the cloud metadata service",
+        "kinds": ["NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy",
+                  "FQDNNetworkPolicy"],
         "fix": RULES["MCP-NET-005"].fix, "description": RULES["MCP-NET-005"].description,
     }
     assert by_id["MCP-RBAC-001"]["kinds"] == ["PodSpec"]
