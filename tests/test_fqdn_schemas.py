@@ -146,6 +146,13 @@ def put(*path: Key, value: Any) -> Mutation:
     return mutate
 
 
+def replace(value: Doc) -> Mutation:
+    def mutate(doc: Doc) -> None:
+        doc.clear()
+        doc.update(copy.deepcopy(value))
+    return mutate
+
+
 def drop(*path: Key) -> Mutation:
     def mutate(doc: Doc) -> None:
         del _node(doc, path[:-1])[path[-1]]
@@ -388,11 +395,13 @@ def test_refusals_name_the_field_and_what_is_allowed() -> None:
 
 def test_the_crd_reading_is_not_vacuous() -> None:
     # The conversion keeps what decides verdicts: patterns, enums, oneOf, required fields.
-    egress = crd_validator().schema["properties"]["spec"]["properties"]["egress"]["items"]
+    schema = crd_validator().schema
+    assert isinstance(schema, dict)
+    egress = schema["properties"]["spec"]["properties"]["egress"]["items"]
     fqdn = egress["properties"]["toFQDNs"]["items"]
     assert fqdn["properties"]["matchName"]["pattern"].endswith(r"\Z")
     assert fqdn["additionalProperties"] is False and len(fqdn["oneOf"]) == 2
-    assert crd_validator().schema["required"] == ["metadata"]
+    assert schema["required"] == ["metadata"]
 
 
 def test_the_openapi_reading_follows_the_api_server() -> None:
@@ -441,7 +450,7 @@ GKE_RULE = ("spec", "egress", 0)
 # (name, mutation of the built object, accepted, the fact of the summary doc it checks)
 GKE_CASES: list[tuple[str, Mutation, bool, str]] = [
     ("as built", lambda doc: None, True, "egress[].matches[] name|pattern, ports {protocol, port}"),
-    ("the doc's example shape", lambda doc: (doc.clear(), doc.update(copy.deepcopy(GKE_DOC_EXAMPLE))),
+    ("the doc's example shape", replace(GKE_DOC_EXAMPLE),
      True, "the example of the summary"),
     ("UDP", put(*GKE_RULE, "ports", 0, "protocol", value="UDP"), True, "NetworkPolicy-style ports"),
     ("the archived controller's to[].fqdns[] shape",

@@ -16,7 +16,7 @@ from scaffold.errors import InputError
 
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
-    st.text(st.characters(blacklist_categories=("Cs",)), max_size=20),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=20),
     st.sampled_from(["yes", "no", "on", "0755", "1e3", "2024-01-01", "~", "null", "<<", "?", "-",
                      "a: b", "# c", "!tag", "&a", "*a", "|", ">", "\t", "\ufeff", "\x85", "[", "{"]),
 )

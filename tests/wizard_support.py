@@ -1,15 +1,13 @@
-"""Helpers of the wizard tests: key sequences, the example image, the real tools."""
+"""Helpers of the wizard tests (tests/wizard/): key sequences, the example image, the installed
+entry point. Here rather than in tests/wizard/ so that mypy, which checks the tests, names
+tests/wizard/conftest.py "wizard.conftest" (see [tool.mypy] in pyproject.toml)."""
 
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
-from support import tool  # noqa: F401  (re-exported for the wizard tests)
-
-ROOT = Path(__file__).resolve().parents[2]
 DIGEST = "sha256:" + "ab" * 32
 IMAGE = f"ghcr.io/acme/demo-mcp:1.0.0@{DIGEST}"
 
