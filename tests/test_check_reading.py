@@ -251,16 +251,16 @@ def test_boolean_spellings_are_judged_as_kubectl_reads_them(
     judged()
 
 
-def test_the_placements_read_as_kubectl_reads_them(kubectl_forms: dict[str, Any],
-                                                   tmp_path: Path) -> None:
+@pytest.mark.parametrize("placement", PLACEMENTS)
+@pytest.mark.parametrize("form", ["y", "off"])
+def test_the_placements_read_as_kubectl_reads_them(kubectl_forms: dict[str, Any], tmp_path: Path,
+                                                   placement: str, form: str) -> None:
     # The generator above is trusted only because kubectl reads each placement the same way.
-    for placement in PLACEMENTS:
-        for form in ("y", "off"):
-            text = _stream("hostNetwork", "pod", form, kubectl_forms[form], placement)
-            expected = kubectl_read(text, tmp_path)
-            mine = [d for doc in yamlio.load_kubectl(text, "t")
-                    for d in doc.value.get("items", [doc.value])]
-            assert mine == expected, placement
+    text = _stream("hostNetwork", "pod", form, kubectl_forms[form], placement)
+    expected = kubectl_read(text, tmp_path)
+    mine = [d for doc in yamlio.load_kubectl(text, "t")
+            for d in doc.value.get("items", [doc.value])]
+    assert mine == expected
 
 
 # ---- which documents are judged --------------------------------------------------------------

@@ -90,10 +90,10 @@ def test_unusable_structures_are_input_errors(text: str) -> None:
         yamlio.load_all(text, "t")
 
 
-def test_duplicate_keys_are_refused_on_both_paths() -> None:
-    for text in ("a: 1\na: 2\n", "x: {a: 1, a: 2}\n", "- {b: 1}\n- {b: 1, b: 2}\n"):
-        with pytest.raises(InputError, match="duplicate key"):
-            yamlio.load_all(text, "t")
+@pytest.mark.parametrize("text", ["a: 1\na: 2\n", "x: {a: 1, a: 2}\n", "- {b: 1}\n- {b: 1, b: 2}\n"])
+def test_duplicate_keys_are_refused_on_both_paths(text: str) -> None:
+    with pytest.raises(InputError, match="duplicate key"):
+        yamlio.load_all(text, "t")
 
 
 @SLOW
