@@ -13,41 +13,33 @@ judged. Data goes to stdout, notes to stderr.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__, kubeversions
+from . import kubeversions
 from .errors import InputError, Problem, ProblemCode
-from .policy import RULES, SEVERITIES, Finding, evaluate_objects, parse_kube_version, skips
+from .policy import (
+    RULES,
+    SEVERITIES,
+    evaluate_objects,
+    parse_kube_version,
+    select_rules,
+    skips,
+)
+from .report import FORMATS, REPORTERS, Report, Result, Source
+from .report.base import STDIN
 from .yamlio import load_kubectl
 
-FORMATS = ("text", "json", "sarif")
 EXTENSIONS = (".yaml", ".yml", ".json")  # kubectl's, and as case-sensitive as its
 # Kustomization file names (sigs.k8s.io/kustomize api/konfig: RecognizedKustomizationFileNames)
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # A Kustomization with only these keys builds exactly the files it lists, as they are.
 _PLAIN_KUSTOMIZATION = frozenset(("apiVersion", "kind", "metadata", "resources"))
-STDIN = "-"
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/mcp-scaffold/mcp-scaffold"
 # Kinds that configure tools rather than the cluster: never judged, never "unknown".
 _TOOL_GROUPS = ("kustomize.config.k8s.io/", "config.kubernetes.io/", "kustomize.toolkit.")
-_SARIF_LEVEL = {"high": "error", "medium": "warning", "low": "note"}
-_SECURITY_SEVERITY = {"high": "8.0", "medium": "5.0", "low": "3.0"}
-_COLOURS = {"high": "31", "medium": "33", "low": "36", "bold": "1", "dim": "2"}
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where an object came from: the file as given (``-`` for stdin) and its first line."""
-
-    file: str
-    line: int | None
 
 
 def run(
@@ -57,19 +49,26 @@ def run(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     stdin: TextIO | None = None,
+    select: Sequence[str] = (),
+    skip: Sequence[str] = (),
 ) -> int:
     """Check the manifests at ``paths`` and write the report to ``stdout``.
 
+    ``select`` and ``skip`` hold rule ids or pattern names (policy.select_rules: skip wins).
     Returns 0 when nothing is found, 1 when any unsuppressed finding remains. Raises
-    InputError (exit 2 in the CLI) for a bad format, version or path, unreadable or invalid
-    YAML/JSON, a malformed suppression annotation, or input without any Kubernetes object.
+    InputError (exit 2 in the CLI) for a bad format, version, rule id, pattern or path,
+    unreadable or invalid YAML/JSON, a malformed suppression annotation, or input without any
+    Kubernetes object.
     """
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
-    if fmt not in FORMATS:
+    if fmt not in REPORTERS:
         raise InputError([Problem("--format", f"{fmt!r} is not one of {', '.join(FORMATS)}",
                                   ProblemCode.USAGE)])
     parse_kube_version(kube_version)
+    rules = select_rules(select, skip)
+    if not rules:
+        raise InputError([Problem("--select/--skip", "leave no rule to run", ProblemCode.USAGE)])
     if not paths:
         raise InputError([Problem("", "no input: give one or more PATHs, or - for stdin",
                                   ProblemCode.USAGE)])
@@ -94,15 +93,10 @@ def run(
     sources = {id(doc): src for doc, src in objects}
     results = [
         (finding, sources[id(doc)])
-        for doc, finding in evaluate_objects([d for d, _ in objects], kube_version)
+        for doc, finding in evaluate_objects([d for d, _ in objects], kube_version, rules)
     ]
     summary = _summary(results, len(objects), len(files), kube_version)
-    if fmt == "json":
-        _write_json(out, results, summary)
-    elif fmt == "sarif":
-        _write_sarif(out, results, kube_version)
-    else:
-        _write_text(out, results, summary, _use_colour(out))
+    REPORTERS[fmt].write(out, Report(results, summary, rules, kube_version))
     return 1 if summary["findings"] else 0
 
 
@@ -264,9 +258,6 @@ def _display_name(doc: dict[str, Any]) -> str:
 
 # ---- reports ------------------------------------------------------------------------------
 
-Result = tuple[Finding, Source]
-
-
 def _summary(results: list[Result], objects: int, files: int, version: str) -> dict[str, Any]:
     active = [f for f, _ in results if f.suppressed is None]
     return {
@@ -281,139 +272,3 @@ def _summary(results: list[Result], objects: int, files: int, version: str) -> d
         "files": files,
         "kubernetesVersion": version,
     }
-
-
-def _finding_json(finding: Finding, src: Source) -> dict[str, Any]:
-    return {
-        "rule": finding.rule,
-        "pattern": finding.pattern,
-        "severity": finding.severity,
-        "kind": finding.kind,
-        "name": finding.name,
-        "namespace": finding.namespace,
-        "path": finding.path,
-        "message": finding.message,
-        "fix": finding.fix,
-        "file": src.file,
-        "line": src.line,
-        "suppressed": finding.suppressed,
-    }
-
-
-def _write_json(out: TextIO, results: list[Result], summary: dict[str, Any]) -> None:
-    report = {"findings": [_finding_json(f, s) for f, s in results], "summary": summary}
-    out.write(json.dumps(report, indent=2) + "\n")
-
-
-def _artifact_uri(file: str) -> str:
-    path = Path(file)
-    return path.resolve().as_uri() if path.is_absolute() else path.as_posix()
-
-
-def _write_sarif(out: TextIO, results: list[Result], version: str) -> None:
-    rule_ids = list(RULES)
-    rules = [
-        {
-            "id": r.id,
-            "name": r.title,
-            "shortDescription": {"text": r.title},
-            "fullDescription": {"text": f"{r.title} ({r.pattern})."},
-            "help": {"text": f"Fix: {r.fix}"},
-            "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity]},
-            "properties": {
-                "tags": ["security", "kubernetes", r.pattern],
-                "security-severity": _SECURITY_SEVERITY[r.severity],
-                "pattern": r.pattern,
-            },
-        }
-        for r in RULES.values()
-    ]
-    sarif_results = []
-    for finding, src in results:
-        identity = "/".join(p for p in (finding.kind, finding.namespace, finding.name) if p)
-        location: dict[str, Any] = {
-            "logicalLocations": [
-                {"fullyQualifiedName": f"{identity}:{finding.path}", "kind": "object"}
-            ]
-        }
-        if src.file != STDIN:
-            physical: dict[str, Any] = {"artifactLocation": {"uri": _artifact_uri(src.file)}}
-            if src.line is not None:
-                physical["region"] = {"startLine": src.line}
-            location["physicalLocation"] = physical
-        result: dict[str, Any] = {
-            "ruleId": finding.rule,
-            "ruleIndex": rule_ids.index(finding.rule),
-            "level": _SARIF_LEVEL[finding.severity],
-            "message": {"text": f"{finding.message} (at {finding.path}). Fix: {finding.fix}"},
-            "locations": [location],
-            "partialFingerprints": {
-                "mcpScaffoldObject/v1": f"{finding.rule}:{identity}:{finding.path}"
-            },
-        }
-        if finding.suppressed is not None:
-            result["suppressions"] = [
-                {"kind": "inSource", "justification": finding.suppressed}
-            ]
-        sarif_results.append(result)
-    log = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "mcp-scaffold",
-                "version": __version__,
-                "informationUri": INFORMATION_URI,
-                "rules": rules,
-            }},
-            "results": sarif_results,
-            "properties": {"kubernetesVersion": version},
-        }],
-    }
-    out.write(json.dumps(log, indent=2) + "\n")
-
-
-def _use_colour(out: TextIO) -> bool:
-    # Colour only for a person at a terminal; NO_COLOR (no-color.org) always wins.
-    if os.environ.get("NO_COLOR"):
-        return False
-    isatty = getattr(out, "isatty", None)
-    try:
-        return bool(isatty and isatty())
-    except ValueError:  # a closed stream
-        return False
-
-
-def _write_text(
-    out: TextIO, results: list[Result], summary: dict[str, Any], colour: bool
-) -> None:
-    def paint(text: str, style: str) -> str:
-        return f"\033[{_COLOURS[style]}m{text}\033[0m" if colour else text
-
-    groups: dict[tuple[str, str, str, str], list[Result]] = {}
-    for finding, src in results:
-        key = (src.file, finding.kind, finding.namespace, finding.name)
-        groups.setdefault(key, []).append((finding, src))
-    for (file, kind, ns, name), items in groups.items():
-        line = items[0][1].line
-        where = f"{file}:{line}" if line is not None else file
-        shown = f"{ns}/{name}" if ns else name
-        out.write(f"{paint(f'{kind} {shown}', 'bold')}  {paint(where, 'dim')}\n")
-        for finding, _ in items:
-            if finding.suppressed is not None:
-                out.write(paint(f"  suppressed {finding.rule}: {finding.suppressed}\n", "dim"))
-                continue
-            level = paint(f"{finding.severity.upper():<6}", finding.severity)
-            out.write(f"  {level} {finding.rule}  {finding.message}\n")
-            out.write(f"         at  {finding.path}\n")
-            out.write(f"         fix {finding.fix}\n")
-        out.write("\n")
-    count = summary["findings"]
-    checked = (f"{summary['objects']} object(s) in {summary['files']} file(s), "
-               f"Kubernetes {summary['kubernetesVersion']}")
-    suppressed = f"; {summary['suppressed']} suppressed" if summary["suppressed"] else ""
-    if count:
-        by = ", ".join(f"{n} {s}" for s, n in summary["bySeverity"].items() if n)
-        out.write(f"{count} finding(s) ({by}){suppressed}; checked {checked}\n")
-    else:
-        out.write(f"No findings{suppressed}; checked {checked}\n")

@@ -12,11 +12,17 @@ from contextlib import contextmanager
 from types import FrameType
 
 from . import __version__, kubeversions
+from .report import FORMATS, RULE_FORMATS
 
 EPILOG = """exit codes: 0 success / no findings; 1 findings or a bundle that failed verification;
 2 bad input or usage, or an output that may not be replaced (only a base an earlier `new`
 wrote is, and only with --force); 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM, 129 by
 SIGHUP (stopped before the new base is in place, the previous one is left as it was)"""
+
+
+def _ids(text: str) -> list[str]:
+    """One --select/--skip value: comma-separated rule ids or patterns (checked by check)."""
+    return [part.strip() for part in text.split(",")]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                          description="Render, verify and write a hardened Kustomize base. Asks"
                          " for whatever --values does not answer (in a terminal).",
                          epilog=EPILOG)
+    new.add_argument("--from", dest="from_", metavar="FILE|NAME",
+                     help="start from an MCP registry server.json, or a built-in entry (see"
+                     " `mcp-scaffold catalog`); --values wins key by key")
     new.add_argument("--values", metavar="FILE", help="values file (see `mcp-scaffold schema`)")
     new.add_argument("--output", metavar="DIR|-",
                      help="output directory (default: deploy/<name>), or - for a YAML stream"
@@ -49,10 +58,25 @@ def _parser() -> argparse.ArgumentParser:
                            description="Check Kubernetes manifests (files, directories, or - for"
                            " stdin) against the same rules `new` enforces.", epilog=EPILOG)
     check.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
-    check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    check.add_argument("--format", choices=FORMATS, default="text")
     check.add_argument("--kube-version", metavar="X", default=kubeversions.DEFAULT,
                        help="Kubernetes minor version the rules target (default:"
                        f" {kubeversions.DEFAULT})")
+    check.add_argument("--select", metavar="IDS", action="append", type=_ids, default=[],
+                       help="run only these rules: comma-separated rule ids or patterns"
+                       " (repeatable; see `mcp-scaffold rules`)")
+    check.add_argument("--skip", metavar="IDS", action="append", type=_ids, default=[],
+                       help="do not run these rules (ids or patterns; wins over --select)")
+
+    rules = sub.add_parser("rules", help="list the hardening rules",
+                           description="List every rule `check` and `new` apply: id, pattern,"
+                           " severity, the kinds it judges, and the fix.")
+    rules.add_argument("--format", choices=RULE_FORMATS, default="text")
+
+    catalog = sub.add_parser("catalog", help="list the built-in server descriptions",
+                             description="List the built-in server.json entries `new --from NAME`"
+                             " deploys: source, transport, and what each still needs.")
+    catalog.add_argument("--format", choices=("text", "json"), default="text")
 
     sub.add_parser("schema", help="print values.schema.json",
                    description="Print the JSON Schema of the values file.")
@@ -68,12 +92,24 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
         from .check import run
 
-        return run(args.paths, fmt=args.format, kube_version=args.kube_version)
+        return run(args.paths, fmt=args.format, kube_version=args.kube_version,
+                   select=[i for ids in args.select for i in ids],
+                   skip=[i for ids in args.skip for i in ids])
+    if args.command == "rules":
+        from .policy.listing import write_rules
+
+        write_rules(sys.stdout, args.format)
+        return 0
+    if args.command == "catalog":
+        from .importing import catalog_text
+
+        sys.stdout.write(catalog_text(args.format))
+        return 0
     from .pipeline import new
 
     interactive = not args.no_input and sys.stdin.isatty()
     return new(args.values, args.output, interactive=interactive, force=args.force,
-               dry_run=args.dry_run)
+               dry_run=args.dry_run, from_=args.from_)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

@@ -39,8 +39,25 @@ def _complete(raw: dict[str, Any], source: str, interactive: bool) -> values_mod
             source) from None
 
 
+def _from_description(from_: str, given: dict[str, Any], values_path: str | None,
+                      interactive: bool, err: TextIO) -> tuple[dict[str, Any], str]:
+    """`--from`: the description under the values file; its open questions asked (or, with
+    nobody to ask, their defaults taken). Returns the raw values and their source."""
+    from . import importing
+
+    imp = importing.prepare(from_, given, values_path, err)
+    if not imp.questions:
+        return imp.raw, imp.source
+    if interactive:
+        from . import wizard
+
+        return wizard.ask_imported(imp.raw, imp.questions), imp.source
+    return importing.answer_defaults(imp), imp.source
+
+
 def new(values_path: str | None, output: str | None, *, interactive: bool, force: bool,
-        dry_run: bool, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+        dry_run: bool, from_: str | None = None, stdout: TextIO | None = None,
+        stderr: TextIO | None = None) -> int:
     """Run `mcp-scaffold new`; return the exit code (errors are raised)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -48,6 +65,8 @@ def new(values_path: str | None, output: str | None, *, interactive: bool, force
     source = values_path or "answers"
     if output not in (None, "-") and not dry_run:
         check_destination(output, force, values_path)  # before any question or rendering
+    if from_ is not None:
+        raw, source = _from_description(from_, raw, values_path, interactive, err)
     v = _complete(raw, source, interactive)
     for warning in values_mod.warnings(v):
         err.write(f"mcp-scaffold: warning: {source}: {warning}\n")

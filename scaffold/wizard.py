@@ -592,3 +592,74 @@ def complete(raw: dict[str, Any], source: str) -> Values:
     except (KeyboardInterrupt, EOFError):
         raise Interrupted() from None
     return values
+
+
+# --- questions a server description leaves open (new --from) ------------------------------------
+
+
+def _ask_imported(q: Any, answers: dict[str, Any]) -> Any:
+    """One serverjson.Question; the value for q.key. A choice is a select; a digest is checked
+    as the values file checks `image`; a "secret" question never asks for the secret's value
+    (that stays in the secret store), only for the name it is stored under; text is parsed and
+    checked like the schema's own question for that key, when the schema has one."""
+    from .importing import fill, image_answer
+
+    if q.kind == "choice":
+        return fill(q.template, _select(q.prompt, list(q.choices), q.default))
+    if q.kind == "digest":
+
+        def check_image(text: str) -> bool | str:
+            return values_mod.check_answer("image", image_answer(q.template, text)) or True
+
+        return image_answer(q.template, _text(
+            q.prompt, default="", validate=check_image,
+            instruction="(paste sha256:<64 hex>, or the whole repo:tag@sha256:<64 hex>)"))
+    if q.kind == "secret":
+        _help(f"{q.key}: the secret's value is never asked or written; give the name of the"
+              " secret-store object (or file) that holds it")
+    try:
+        node = _node(_schema_path(q.key)) if not q.template else {}
+        kind = _kind(node) if node else "string"
+    except (KeyError, TypeError):
+        node, kind = {}, "string"
+    if kind not in ("string", "integer", "list", "map"):
+        node, kind = {}, "string"
+    wizard = _Wizard(answers)
+    many = bool(q.template) and len(re.findall(r"\{[A-Za-z0-9_.-]+\}", q.template)) > 1
+
+    def read(text: str) -> Any:
+        text = text.strip()
+        if not text:
+            raise ValueError("an answer is required")
+        return _parse(kind, node, text) if node else fill(q.template, text)
+
+    def validate(text: str) -> bool | str:
+        try:
+            value = read(text)
+        except ValueError as exc:
+            return str(exc)
+        if not node:
+            message = values_mod.check_control(str(value), free_text=True)
+            if message:
+                return message
+            if many and re.search(r"\{[A-Za-z0-9_.-]+\}", value):
+                return "replace every {variable}"
+            return True
+        return wizard.check(q.key, kind, value) or True
+
+    default = q.default if q.default is not None else (q.template if many else "")
+    return read(_text(q.prompt, default=default or "", validate=validate,
+                      instruction="(fill in the {variable})" if q.template and not many else None))
+
+
+def ask_imported(raw: dict[str, Any], questions: list[Any]) -> dict[str, Any]:
+    """Ask, in a terminal, the questions a server description leaves open (before the schema's
+    own questions, which complete() asks afterwards); raw with the answers set."""
+    answers = copy.deepcopy(raw)
+    try:
+        with _terminal():
+            for q in questions:
+                _set(answers, q.key, _ask_imported(q, answers))
+    except (KeyboardInterrupt, EOFError):
+        raise Interrupted() from None
+    return answers

@@ -10,14 +10,15 @@ Kept free of heavy imports (no jsonschema, no Jinja2): ``check`` starts fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 from .. import kubeversions
 from ..errors import InputError, Problem, ProblemCode
 from . import image, network, pod_security, rbac, resources, secrets
-from .model import PATTERNS, SEVERITIES, Context, Doc, Finding, Hit, Rule, as_dict
+from .model import PATTERNS, SEVERITIES, Context, Doc, Finding, Rule, as_dict
+from .registry import registered
 
 __all__ = [
     "PATTERNS",
@@ -29,20 +30,16 @@ __all__ = [
     "evaluate",
     "evaluate_objects",
     "parse_kube_version",
+    "select_rules",
     "skips",
 ]
 
 SKIP_ANNOTATION = "mcp-scaffold.io/skip"
 
-_MODULES: tuple[tuple[tuple[Rule, ...], Callable[[Context], Iterator[Hit]]], ...] = (
-    (rbac.RULES, rbac.check),
-    (network.RULES, network.check),
-    (secrets.RULES, secrets.check),
-    (pod_security.RULES, pod_security.check),
-    (image.RULES, image.check),
-    (resources.RULES, resources.check),
-)
-RULES: dict[str, Rule] = {r.id: r for rules, _ in _MODULES for r in rules}
+# The rule modules, listed once: importing one registers its rules (registry.rule). Their
+# order is PATTERNS' order, the order of the rule table and of findings on one object.
+RULE_MODULES = (rbac, network, secrets, pod_security, image, resources)
+RULES: dict[str, Rule] = registered()
 
 
 def parse_kube_version(text: str) -> tuple[int, int]:
@@ -80,13 +77,47 @@ def skips(doc: Doc) -> tuple[dict[str, str], list[str]]:
     return found, problems
 
 
+def select_rules(select: Iterable[str] = (), skip: Iterable[str] = ()) -> list[Rule]:
+    """The rules to run: those ``select`` names (all when it names none) less those ``skip``
+    names, in registry order. Each entry is a rule id or a pattern name.
+
+    Skip wins over select, so ``--select network --skip MCP-NET-006`` runs the network rules
+    but one. An entry that names no rule and no pattern is an InputError listing what does.
+    """
+    chosen = _named("--select", select)
+    dropped = _named("--skip", skip)
+    return [r for r in RULES.values()
+            if (not chosen or r.id in chosen) and r.id not in dropped]
+
+
+def _named(option: str, entries: Iterable[str]) -> set[str]:
+    """The rule ids that ``entries`` (ids or pattern names) stand for."""
+    ids: set[str] = set()
+    problems: list[Problem] = []
+    for entry in entries:
+        if entry in RULES:
+            ids.add(entry)
+        elif entry in PATTERNS:
+            ids.update(r.id for r in RULES.values() if r.pattern == entry)
+        else:
+            problems.append(Problem(option, f"{entry!r} is neither a rule id nor a pattern "
+                                    f"(patterns: {', '.join(PATTERNS)}; rule ids: "
+                                    f"{', '.join(RULES)}; `mcp-scaffold rules` lists them)"))
+    if problems:
+        raise InputError(problems)
+    return ids
+
+
 def evaluate_objects(
-    documents: list[dict[str, Any]], kube_version: str = kubeversions.DEFAULT
+    documents: list[dict[str, Any]],
+    kube_version: str = kubeversions.DEFAULT,
+    rules: Iterable[Rule] | None = None,
 ) -> list[tuple[dict[str, Any], Finding]]:
     """Like :func:`evaluate`, with each finding paired with the document it is about.
 
     ``check`` uses the pairing to name the file and line of each finding; two objects with
-    the same kind and name (a base and an overlay) keep their own findings.
+    the same kind and name (a base and an overlay) keep their own findings. ``rules``
+    (default: every rule) limits the run, as ``--select``/``--skip`` do.
     """
     version = parse_kube_version(kube_version)
     docs = [d for d in documents if isinstance(d, dict)]
@@ -95,8 +126,8 @@ def evaluate_objects(
     rule_order = {rule_id: i for i, rule_id in enumerate(RULES)}
     seen: set[tuple[int, Finding]] = set()
     ranked: list[tuple[int, int, str, Doc, Finding]] = []
-    for _, check in _MODULES:
-        for doc, finding in check(ctx):
+    for rule in RULES.values() if rules is None else rules:
+        for doc, finding in rule.check(ctx):
             reason = skips(doc)[0].get(finding.rule)
             if reason is not None:
                 finding = replace(finding, suppressed=reason)

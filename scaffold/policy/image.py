@@ -6,30 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
-from .model import Context, Hit, Rule, hit
+from .model import POD_SPEC, Context, Doc, Hit, hit
+from .registry import rule
 
 P = "image"
-NO_DIGEST = Rule(
-    "MCP-IMG-001", P, "high", "Image not pinned by digest",
-    "Pin the image as repo[:tag]@sha256:<64 hex> (e.g. from `crane digest` or "
-    "`docker buildx imagetools inspect`).",
-)
-BAD_DIGEST = Rule(
-    "MCP-IMG-002", P, "high", "Malformed image digest",
-    "Use a full digest: @sha256: followed by exactly 64 lowercase hex characters (or "
-    "@sha512: and 128).",
-)
-LATEST = Rule(
-    "MCP-IMG-003", P, "medium", "Image uses the latest tag",
-    "Use a version tag together with the digest (repo:1.2.3@sha256:...).",
-)
-PULL_POLICY = Rule(
-    "MCP-IMG-004", P, "medium", "imagePullPolicy is not Always",
-    "Set imagePullPolicy: Always so every start re-checks registry credentials and the digest.",
-)
-
-RULES = (NO_DIGEST, BAD_DIGEST, LATEST, PULL_POLICY)
 
 # The one digest rule, shared with `new` (values.check_image). The OCI image spec
 # (opencontainers/image-spec, descriptor.md "Registered algorithms") registers sha256 (which
@@ -56,27 +39,83 @@ def split_image(image: str) -> tuple[str, str, str | None]:
     return ref, "", digest if "@" in image else None
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    """All image findings for the documents in ``ctx``."""
+@dataclass(frozen=True)
+class _Image:
+    """One container's image reference, split once for the four image rules."""
+
+    doc: Doc
+    where: str
+    path: str
+    image: str
+    tag: str
+    digest: str | None
+    pull_policy: Any
+
+
+def _images(ctx: Context) -> list[_Image]:
+    found = []
     for w in ctx.workloads:
         for c in w.containers:
             image = c.spec.get("image")
             if not isinstance(image, str):
                 continue
-            where = f"{w.kind} {w.name} container {c.name}"
             _, tag, digest = split_image(image)
-            if digest is None:
-                yield hit(NO_DIGEST, w.doc, f"{c.path}.image",
-                          f"{where} image {image} is not pinned by digest")
-            elif not valid_digest(digest):
-                yield hit(BAD_DIGEST, w.doc, f"{c.path}.image",
-                          f"{where} image digest {digest!r} is not {DIGEST_FORM}")
-            if tag == "latest" or (not tag and digest is None):
-                yield hit(LATEST, w.doc, f"{c.path}.image",
-                          f"{where} image {image} uses the latest tag"
-                          + ("" if tag else " implicitly"))
-            policy = c.spec.get("imagePullPolicy")
-            if policy != "Always":
-                shown = "unset" if policy is None else repr(policy)
-                yield hit(PULL_POLICY, w.doc, f"{c.path}.imagePullPolicy",
-                          f"{where} imagePullPolicy is {shown}, not Always")
+            found.append(_Image(w.doc, f"{w.kind} {w.name} container {c.name}", c.path,
+                                image, tag, digest, c.spec.get("imagePullPolicy")))
+    return found
+
+
+@rule(
+    "MCP-IMG-001", P, "high", "Image not pinned by digest", kinds=[POD_SPEC],
+    fix="Pin the image as repo[:tag]@sha256:<64 hex> (e.g. from `crane digest` or "
+    "`docker buildx imagetools inspect`).",
+)
+def no_digest(ctx: Context) -> Iterator[Hit]:
+    for i in ctx.shared(_images):
+        if i.digest is None:
+            yield hit(no_digest, i.doc, f"{i.path}.image",
+                      f"{i.where} image {i.image} is not pinned by digest")
+
+
+@rule(
+    "MCP-IMG-002", P, "high", "Malformed image digest", kinds=[POD_SPEC],
+    fix="Use a full digest: @sha256: followed by exactly 64 lowercase hex characters (or "
+    "@sha512: and 128).",
+    description="""Accepts `sha256:` with 64 and `sha512:` with 128 lowercase hex characters
+    (the algorithms the OCI image spec registers), as the whole rest of the reference: a
+    trailing newline or anything else after the digest is malformed. `mcp-scaffold new`
+    applies the same definition to its values.""",
+)
+def bad_digest(ctx: Context) -> Iterator[Hit]:
+    for i in ctx.shared(_images):
+        if i.digest is not None and not valid_digest(i.digest):
+            yield hit(bad_digest, i.doc, f"{i.path}.image",
+                      f"{i.where} image digest {i.digest!r} is not {DIGEST_FORM}")
+
+
+@rule(
+    "MCP-IMG-003", P, "medium", "Image uses the latest tag", kinds=[POD_SPEC],
+    fix="Use a version tag together with the digest (repo:1.2.3@sha256:...).",
+)
+def latest(ctx: Context) -> Iterator[Hit]:
+    for i in ctx.shared(_images):
+        if i.tag == "latest" or (not i.tag and i.digest is None):
+            yield hit(latest, i.doc, f"{i.path}.image",
+                      f"{i.where} image {i.image} uses the latest tag"
+                      + ("" if i.tag else " implicitly"))
+
+
+@rule(
+    "MCP-IMG-004", P, "medium", "imagePullPolicy is not Always", kinds=[POD_SPEC],
+    fix="Set imagePullPolicy: Always so every start re-checks registry credentials and the "
+    "digest.",
+    description="""Wants `imagePullPolicy: Always` even with a digest: the pull re-checks
+    the pod's registry credentials, so a cached private image cannot be reused by another
+    tenant.""",
+)
+def pull_policy(ctx: Context) -> Iterator[Hit]:
+    for i in ctx.shared(_images):
+        if i.pull_policy != "Always":
+            shown = "unset" if i.pull_policy is None else repr(i.pull_policy)
+            yield hit(pull_policy, i.doc, f"{i.path}.imagePullPolicy",
+                      f"{i.where} imagePullPolicy is {shown}, not Always")

@@ -7,11 +7,12 @@ place that rejects it), never an exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 Doc = dict[str, Any]
+T = TypeVar("T")
 
 PATTERNS = ("rbac", "network", "secrets", "pod-security", "image", "resources")
 SEVERITIES = ("high", "medium", "low")
@@ -37,18 +38,34 @@ class Finding:
     suppressed: str | None = None
 
 
+Hit = tuple[Doc, Finding]
+Check = Callable[["Context"], Iterator[Hit]]
+
+# The kind that stands for every object carrying a pod spec: the built-in workload kinds and
+# any custom kind whose pod spec is found by shape (see find_pod_specs), as kube-linter's
+# "DeploymentLike" does.
+POD_SPEC = "PodSpec"
+# Every kind: a rule that looks at any object (Secret producers, containers outside a pod spec).
+ANY_KIND = "*"
+
+
 @dataclass(frozen=True)
 class Rule:
-    """A rule's stable metadata: id, pattern, severity, one-line title and fix hint."""
+    """One rule: its stable metadata and the check that finds what breaks it.
+
+    ``kinds`` are the object kinds its findings are about (POD_SPEC for any object with a pod
+    spec); ``description`` is the longer note docs/check.md shows. ``check`` yields only
+    findings of this rule; built and registered by :func:`scaffold.policy.registry.rule`.
+    """
 
     id: str
     pattern: str
     severity: str
     title: str
     fix: str
-
-
-Hit = tuple[Doc, Finding]
+    kinds: tuple[str, ...]
+    check: Check = field(compare=False, repr=False)
+    description: str = ""
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -105,6 +122,7 @@ _POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
+WORKLOAD_KINDS = tuple(_POD_SPEC_PATHS)
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 
 
@@ -331,6 +349,8 @@ class Context:
     workloads: list[Workload] = field(default_factory=list)
     # (document, field path, why) for containers no rule could judge; reported as findings.
     unjudged: list[tuple[Doc, str, str]] = field(default_factory=list)
+    _shared: dict[Callable[..., Any], Any] = field(default_factory=dict, repr=False)
+    _kinds: dict[tuple[str, ...], list[Doc]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # Built-in kinds by their documented path; any other kind by shape, so a privileged
@@ -344,8 +364,21 @@ class Context:
             self.workloads.extend(found)
             self.unjudged.extend((doc, path, why) for path, why in unjudged)
 
+    def shared(self, compute: Callable[[Context], T]) -> T:
+        """``compute(self)``, computed once per Context however many rules ask for it.
+
+        Several rules read one analysis (which NetworkPolicies select a workload, what a
+        RoleBinding grants): each rule runs its own check, the analysis runs once.
+        """
+        if compute not in self._shared:
+            self._shared[compute] = compute(self)
+        result: T = self._shared[compute]
+        return result
+
     def of_kind(self, *kinds: str) -> Iterator[Doc]:
-        """The documents of the given kinds, in input order."""
-        for doc in self.documents:
-            if doc.get("kind") in kinds:
-                yield doc
+        """The documents of the given kinds, in input order (looked up once per kinds: many
+        rules ask for the same ones)."""
+        found = self._kinds.get(kinds)
+        if found is None:
+            found = self._kinds[kinds] = [d for d in self.documents if d.get("kind") in kinds]
+        return iter(found)

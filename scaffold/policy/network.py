@@ -19,6 +19,7 @@ from typing import Any
 from .. import netranges
 from ..netranges import Net
 from .model import (
+    POD_SPEC,
     Context,
     Doc,
     Hit,
@@ -31,57 +32,9 @@ from .model import (
     namespace_of,
     selector_matches,
 )
+from .registry import rule
 
 P = "network"
-NO_INGRESS_POLICY = Rule(
-    "MCP-NET-001", P, "high", "Workload not isolated for Ingress",
-    "Add a NetworkPolicy in the workload's namespace that selects it with policyTypes "
-    "[Ingress, Egress] (and a default-deny policy with podSelector: {}).",
-)
-NO_EGRESS_POLICY = Rule(
-    "MCP-NET-002", P, "high", "Workload not isolated for Egress",
-    "Add Egress to the policyTypes of a NetworkPolicy selecting the workload, with egress "
-    "rules only to DNS, named downstream services and excepted external CIDRs.",
-)
-INGRESS_FROM_ALL = Rule(
-    "MCP-NET-003", P, "high", "Ingress rule allows all sources",
-    "Give every ingress rule a 'from' naming the ingress controller's namespace (and pods) "
-    "with matchLabels kubernetes.io/metadata.name; never a namespaceSelector that only "
-    "excludes (empty, NotIn, DoesNotExist), nor ipBlocks that together cover 0.0.0.0/0 or a "
-    "private range.",
-)
-EGRESS_TO_ALL = Rule(
-    "MCP-NET-004", P, "high", "Egress rule allows all destinations",
-    "Give every egress rule a 'to' naming pods, namespaces (by matchLabels) or CIDRs; the "
-    "ipBlocks selecting a pod must not together cover a private range (10/8, 172.16/12, "
-    "192.168/16, 100.64/10, 127/8, fc00::/7): 0.0.0.0/0 and ::/0 must except them.",
-)
-METADATA = Rule(
-    "MCP-NET-005", P, "high", "ipBlock reaches the cloud metadata service",
-    "Except all of 169.254.0.0/16 and 168.63.129.16/32 (IPv4), fe80::/10 and fc00::/7 (or "
-    "fd00:ec2::254/128 and fd20:ce::254/128) (IPv6) in every ipBlock that contains them; "
-    "allow a node-local service (NodeLocal DNSCache) by its own /32.",
-)
-INGRESS_ALL_PORTS = Rule(
-    "MCP-NET-006", P, "medium", "Ingress rule without port restriction",
-    "List the server port under 'ports' in every ingress rule (a protocol without a port, "
-    "or an endPort range covering 1-65535, opens every port).",
-)
-DNS_ALL_NAMESPACES = Rule(
-    "MCP-NET-007", P, "medium", "DNS egress to matching pods in every namespace",
-    "Select the DNS namespace as well: namespaceSelector matchLabels "
-    "kubernetes.io/metadata.name: kube-system together with podSelector k8s-app: kube-dns.",
-)
-EGRESS_ALL_PORTS = Rule(
-    "MCP-NET-008", P, "medium", "Egress rule without port restriction",
-    "List the destination ports under 'ports' in every egress rule (e.g. TCP 443, UDP/TCP "
-    "53); never a protocol without a port or an endPort range covering 1-65535.",
-)
-
-RULES = (
-    NO_INGRESS_POLICY, NO_EGRESS_POLICY, INGRESS_FROM_ALL, EGRESS_TO_ALL, METADATA,
-    INGRESS_ALL_PORTS, DNS_ALL_NAMESPACES, EGRESS_ALL_PORTS,
-)
 
 # Every namespace carries this label, set by the API server to its name (immutable).
 _NAME_LABEL = "kubernetes.io/metadata.name"
@@ -245,6 +198,11 @@ _DIRECTIONS = (("Ingress", "ingress", "from"), ("Egress", "egress", "to"))
 
 
 def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
+    """A policy's types and reach, and its MCP-NET-003/004 findings (rules open to all).
+
+    Whether a direction is already reported as open decides whether the policies selecting
+    a pod are added up (:func:`_together`), so those findings are part of reading a policy.
+    """
     spec = as_dict(policy.get("spec"))
     types = _policy_types(spec)
     info = _Policy(policy, frozenset(types))
@@ -252,8 +210,7 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
     who = f"NetworkPolicy {name_of(policy)}"
     for ptype, section, peers_key in _DIRECTIONS:
         ingress = ptype == "Ingress"
-        open_rule = INGRESS_FROM_ALL if ingress else EGRESS_TO_ALL
-        ports_rule = INGRESS_ALL_PORTS if ingress else EGRESS_ALL_PORTS
+        open_rule = ingress_from_all if ingress else egress_to_all
         flagged = False
         keys_all: list[BlockKey] = []
         if ptype not in types:
@@ -268,32 +225,19 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
                           else "destination is allowed, cloud metadata included")
                 hits.append(hit(open_rule, policy, path,
                                 f"{what} has no '{peers_key}': any {anyone}"))
-            ports = rule.get("ports")
-            why_ports = opens_every_port(ports)
-            if why_ports:
-                hits.append(hit(ports_rule, policy, path, f"{what} {why_ports}"))
             keys_rule: list[BlockKey] = []
             rule_flagged = False
             for pi, peer in enumerate(peers):
                 p, ppath = as_dict(peer), f"{path}.{peers_key}[{pi}]"
-                if "namespaceSelector" in p and selects_nearly_all(
-                        p.get("namespaceSelector"), frozenset({_NAME_LABEL})):
-                    pods_open = "podSelector" not in p or selects_nearly_all(
-                        p.get("podSelector"), _UNIVERSAL_POD_LABELS)
-                    if not ingress and not pods_open and _dns_only(ports):
-                        hits.append(hit(DNS_ALL_NAMESPACES, policy, ppath,
-                                        f"{what} allows DNS to pods selected by "
-                                        f"{_show(p.get('podSelector'))} in every namespace: "
-                                        "any namespace can run such a pod and answer"))
-                    else:
-                        whom = ("every pod in every namespace" if pods_open else
-                                f"pods selected by {_show(p.get('podSelector'))} in every "
-                                "namespace")
-                        rule_flagged = True
-                        hits.append(hit(open_rule, policy, ppath,
-                                        f"{what} allows {whom} (namespaceSelector "
-                                        f"{_show(p.get('namespaceSelector'))} selects every "
-                                        "namespace)"))
+                if _all_namespaces(p) and not (not ingress and _dns_peer(p, rule)):
+                    whom = ("every pod in every namespace" if _pods_open(p) else
+                            f"pods selected by {_show(p.get('podSelector'))} in every "
+                            "namespace")
+                    rule_flagged = True
+                    hits.append(hit(open_rule, policy, ppath,
+                                    f"{what} allows {whom} (namespaceSelector "
+                                    f"{_show(p.get('namespaceSelector'))} selects every "
+                                    "namespace)"))
                 key = _block_key(p)
                 if key is None:
                     continue
@@ -305,14 +249,6 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
                     hits.append(hit(open_rule, policy, f"{ppath}.ipBlock",
                                     f"{what} allows ipBlock {cidr}, which covers {wide} "
                                     "without excepting it"))
-                if not ingress:
-                    reached = _metadata_reached(key)
-                    if reached:
-                        hits.append(hit(METADATA, policy, f"{ppath}.ipBlock",
-                                        f"{what} ipBlock {key[0]} reaches addresses in "
-                                        f"{', '.join(str(r) for r in reached)} (cloud "
-                                        "metadata or credential endpoints) that its except "
-                                        "does not remove"))
             if not rule_flagged:
                 wide = _blocks_wide(tuple(keys_rule), ingress)
                 if wide:
@@ -331,6 +267,51 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
                                 f"{wide}"))
         info.wide[ptype] = flagged
     return info, hits
+
+
+def _all_namespaces(peer: dict[str, Any]) -> bool:
+    """Whether a peer's namespaceSelector selects every namespace (see selects_nearly_all)."""
+    return "namespaceSelector" in peer and selects_nearly_all(
+        peer.get("namespaceSelector"), frozenset({_NAME_LABEL}))
+
+
+def _pods_open(peer: dict[str, Any]) -> bool:
+    return "podSelector" not in peer or selects_nearly_all(
+        peer.get("podSelector"), _UNIVERSAL_POD_LABELS)
+
+
+def _dns_peer(peer: dict[str, Any], rule: dict[str, Any]) -> bool:
+    """An egress peer allowing DNS only to selected pods in every namespace (MCP-NET-007,
+    not the "all destinations" of MCP-NET-004)."""
+    return not _pods_open(peer) and _dns_only(rule.get("ports"))
+
+
+Section = tuple[Doc, str, str, str, dict[str, Any]]
+
+
+def _sections(ctx: Context, ptype: str) -> list[Section]:
+    """(policy, path, peers key, what, rule) for every rule of direction ``ptype`` of every
+    policy whose policyTypes enforce it, in input order; read once per direction."""
+    return ctx.shared(_ingress_sections if ptype == "Ingress" else _egress_sections)
+
+
+def _ingress_sections(ctx: Context) -> list[Section]:
+    return list(_read_sections(ctx, "Ingress"))
+
+
+def _egress_sections(ctx: Context) -> list[Section]:
+    return list(_read_sections(ctx, "Egress"))
+
+
+def _read_sections(ctx: Context, ptype: str) -> Iterator[Section]:
+    _, section, peers_key = next(d for d in _DIRECTIONS if d[0] == ptype)
+    for policy in ctx.of_kind("NetworkPolicy"):
+        spec = as_dict(policy.get("spec"))
+        if ptype not in _policy_types(spec):
+            continue
+        for index, item in enumerate(as_list(spec.get(section))):
+            yield (policy, f"spec.{section}[{index}]", peers_key,
+                   f"NetworkPolicy {name_of(policy)} {section} rule {index}", as_dict(item))
 
 
 def _show(selector: Any) -> str:
@@ -429,40 +410,191 @@ def _selector_keys(selector: dict[str, Any]) -> list[tuple[Any, Any]] | None:
     return None
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    """All network findings for the documents in ``ctx``."""
+@dataclass
+class _Network:
+    """Every NetworkPolicy read once and, per workload, the policies that select it."""
+
+    judged: list[tuple[_Policy, list[Hit]]]
+    selected: list[tuple[Workload, _Group, list[_Policy]]]
+
+
+def _network(ctx: Context) -> _Network:
     judged = [_judge_policy(p) for p in ctx.of_kind("NetworkPolicy")]
     index = _Index(info for info, _ in judged)
-    for w in ctx.workloads:
-        # Pods on the host network bypass NetworkPolicy; MCP-PSS-001 reports them.
-        group, selecting = index.selecting(w)
-        types = set(group.types)
-        for info in selecting:
-            types |= info.types
-        if "Ingress" not in types:
-            yield hit(NO_INGRESS_POLICY, w.doc, w.template_meta_path + ".labels",
-                      f"{w.kind} {w.name} is not selected by any NetworkPolicy with "
-                      "policyTypes Ingress: every pod may connect to it")
-        if "Egress" not in types:
-            yield hit(NO_EGRESS_POLICY, w.doc, w.template_meta_path + ".labels",
-                      f"{w.kind} {w.name} is not selected by any NetworkPolicy with "
-                      "policyTypes Egress: it may connect anywhere, cloud metadata included")
-        yield from _together(w, group, selecting)
-    for _, hits in judged:
-        yield from hits
+    # Pods on the host network bypass NetworkPolicy; MCP-PSS-001 reports them.
+    return _Network(judged, [(w, *index.selecting(w)) for w in ctx.workloads])
 
 
-def _together(w: Workload, group: _Group, selecting: list[_Policy]) -> Iterator[Hit]:
-    """Allow rules add up: the ipBlocks of every policy selecting a pod, judged as one set."""
-    for ptype, _, _ in _DIRECTIONS:
-        parts = [p for p in selecting if ptype in p.types and p.reach.get(ptype)]
-        names = [*group.names.get(ptype, ()), *(name_of(p.doc) for p in parts)]
-        if len(names) < 2 or group.wide.get(ptype) or any(p.wide.get(ptype) for p in parts):
-            continue  # one policy alone is judged (and reported) on its own
-        reach = [*group.reach.get(ptype, ()), *(n for p in parts for n in p.reach[ptype])]
-        wide = _wide(reach, ptype == "Ingress")
-        if wide:
-            rule = INGRESS_FROM_ALL if ptype == "Ingress" else EGRESS_TO_ALL
+def _isolation(ctx: Context, ptype: str, rule: Rule, why: str) -> Iterator[Hit]:
+    for w, group, selecting in ctx.shared(_network).selected:
+        if ptype not in group.types and not any(ptype in p.types for p in selecting):
             yield hit(rule, w.doc, w.template_meta_path + ".labels",
-                      f"{w.kind} {w.name}: the {ptype.lower()} ipBlocks of NetworkPolicies "
-                      f"{', '.join(sorted(names))}, which all select it, together cover {wide}")
+                      f"{w.kind} {w.name} is not selected by any NetworkPolicy with "
+                      f"policyTypes {ptype}: {why}")
+
+
+def _open(ctx: Context, ptype: str, rule: Rule) -> Iterator[Hit]:
+    net = ctx.shared(_network)
+    for w, group, selecting in net.selected:
+        yield from _together(w, group, selecting, ptype, rule)
+    for _, hits in net.judged:
+        yield from (h for h in hits if h[1].rule == rule.id)
+
+
+def _every_port(ctx: Context, ptype: str, rule: Rule) -> Iterator[Hit]:
+    for policy, path, _, what, item in _sections(ctx, ptype):
+        why = opens_every_port(item.get("ports"))
+        if why:
+            yield hit(rule, policy, path, f"{what} {why}")
+
+
+_MEANING = """NetworkPolicies only add allowances, so the rules judge what a pod can reach,
+not how a rule is spelled."""
+_NAMESPACES = """A `namespaceSelector` counts as every namespace unless it has a positive
+term: a `matchLabels` entry, an `In` expression, or `Exists` on a label other than
+`kubernetes.io/metadata.name`; `{}`, `NotIn` a few names, `DoesNotExist` select every namespace
+someone creates later."""
+_BLOCKS = """`ipBlock`s are judged as the addresses they admit (`cidr` less every `except`),
+added up per peer, per rule, over all rules of a policy, and over all policies that select the
+same pod (reported on the workload). Covering a whole private range (10/8, 172.16/12,
+192.168/16, 100.64/10, 127/8, fc00::/7, ::1) is open to all"""
+_PORTS = """`ports` missing or empty, an entry with a protocol and no `port`, or numeric
+ranges (`port`...`endPort`, in any number of pieces) covering 1-65535 for one protocol. Named
+ports count as one port."""
+_WORKLOADS = [POD_SPEC]
+
+
+@rule(
+    "MCP-NET-001", P, "high", "Workload not isolated for Ingress", kinds=_WORKLOADS,
+    fix="Add a NetworkPolicy in the workload's namespace that selects it with policyTypes "
+    "[Ingress, Egress] (and a default-deny policy with podSelector: {}).",
+    description="""Check a whole base or the `kubectl kustomize` output together: a policy
+    in another file does not count.""",
+)
+def no_ingress_policy(ctx: Context) -> Iterator[Hit]:
+    return _isolation(ctx, "Ingress", no_ingress_policy, "every pod may connect to it")
+
+
+@rule(
+    "MCP-NET-002", P, "high", "Workload not isolated for Egress", kinds=_WORKLOADS,
+    fix="Add Egress to the policyTypes of a NetworkPolicy selecting the workload, with egress "
+    "rules only to DNS, named downstream services and excepted external CIDRs.",
+)
+def no_egress_policy(ctx: Context) -> Iterator[Hit]:
+    return _isolation(ctx, "Egress", no_egress_policy,
+                      "it may connect anywhere, cloud metadata included")
+
+
+@rule(
+    "MCP-NET-003", P, "high", "Ingress rule allows all sources",
+    kinds=["NetworkPolicy", POD_SPEC],
+    fix="Give every ingress rule a 'from' naming the ingress controller's namespace (and pods) "
+    "with matchLabels kubernetes.io/metadata.name; never a namespaceSelector that only "
+    "excludes (empty, NotIn, DoesNotExist), nor ipBlocks that together cover 0.0.0.0/0 or a "
+    "private range.",
+    description=f"""{_MEANING} {_NAMESPACES} {_BLOCKS}, and so is covering the whole internet
+    of a family apart from the private and metadata ranges. Two `/1` blocks are
+    `0.0.0.0/0`.""",
+)
+def ingress_from_all(ctx: Context) -> Iterator[Hit]:
+    return _open(ctx, "Ingress", ingress_from_all)
+
+
+@rule(
+    "MCP-NET-004", P, "high", "Egress rule allows all destinations",
+    kinds=["NetworkPolicy", POD_SPEC],
+    fix="Give every egress rule a 'to' naming pods, namespaces (by matchLabels) or CIDRs; the "
+    "ipBlocks selecting a pod must not together cover a private range (10/8, 172.16/12, "
+    "192.168/16, 100.64/10, 127/8, fc00::/7): 0.0.0.0/0 and ::/0 must except them.",
+    description=f"""{_MEANING} {_NAMESPACES} A peer that pairs such a selector with a
+    `podSelector` is still "pods with these labels in every namespace", except DNS
+    (MCP-NET-007). {_BLOCKS}. Narrow private CIDRs such as the API server's `10.0.0.1/32` are
+    fine.""",
+)
+def egress_to_all(ctx: Context) -> Iterator[Hit]:
+    return _open(ctx, "Egress", egress_to_all)
+
+
+@rule(
+    "MCP-NET-005", P, "high", "ipBlock reaches the cloud metadata service",
+    kinds=["NetworkPolicy"],
+    fix="Except all of 169.254.0.0/16 and 168.63.129.16/32 (IPv4), fe80::/10 and fc00::/7 (or "
+    "fd00:ec2::254/128 and fd20:ce::254/128) (IPv6) in every ipBlock that contains them; "
+    "allow a node-local service (NodeLocal DNSCache) by its own /32.",
+    description="""Flags an egress `ipBlock` wider than one address whose admitted addresses
+    touch 169.254.0.0/16 (IMDS 169.254.169.254, the ECS and EKS credential agents
+    169.254.170.2 and 169.254.170.23), fe80::/10, fd00:ec2::254, fd20:ce::254 or the Azure
+    WireServer 168.63.129.16, whatever the `except` list spells: excepting
+    169.254.169.254/32 alone is not enough. A single-address block is flagged only when it is
+    one of those credential endpoints, so NodeLocal DNSCache (`169.254.20.10/32`) may be
+    allowed by its address. NetworkPolicy cannot stop host-network traffic; block IMDS at the
+    node too (IMDSv2, hop limit 1).""",
+)
+def metadata(ctx: Context) -> Iterator[Hit]:
+    for policy, path, peers_key, what, item in _sections(ctx, "Egress"):
+        for pi, peer in enumerate(as_list(item.get(peers_key))):
+            key = _block_key(as_dict(peer))
+            reached = _metadata_reached(key) if key is not None else []
+            if key is not None and reached:
+                yield hit(metadata, policy, f"{path}.{peers_key}[{pi}].ipBlock",
+                          f"{what} ipBlock {key[0]} reaches addresses in "
+                          f"{', '.join(str(r) for r in reached)} (cloud metadata or "
+                          "credential endpoints) that its except does not remove")
+
+
+@rule(
+    "MCP-NET-006", P, "medium", "Ingress rule without port restriction",
+    kinds=["NetworkPolicy"],
+    fix="List the server port under 'ports' in every ingress rule (a protocol without a port, "
+    "or an endPort range covering 1-65535, opens every port).",
+    description=_PORTS,
+)
+def ingress_all_ports(ctx: Context) -> Iterator[Hit]:
+    return _every_port(ctx, "Ingress", ingress_all_ports)
+
+
+@rule(
+    "MCP-NET-007", P, "medium", "DNS egress to matching pods in every namespace",
+    kinds=["NetworkPolicy"],
+    fix="Select the DNS namespace as well: namespaceSelector matchLabels "
+    "kubernetes.io/metadata.name: kube-system together with podSelector k8s-app: kube-dns.",
+    description="""Egress on port 53 only to selected pods (e.g. `k8s-app: kube-dns`) in
+    every namespace: a pod with that label in any namespace receives the queries; pin the
+    namespace with `kubernetes.io/metadata.name: kube-system`.""",
+)
+def dns_all_namespaces(ctx: Context) -> Iterator[Hit]:
+    for policy, path, peers_key, what, item in _sections(ctx, "Egress"):
+        for pi, peer in enumerate(as_list(item.get(peers_key))):
+            p = as_dict(peer)
+            if _all_namespaces(p) and _dns_peer(p, item):
+                yield hit(dns_all_namespaces, policy, f"{path}.{peers_key}[{pi}]",
+                          f"{what} allows DNS to pods selected by "
+                          f"{_show(p.get('podSelector'))} in every namespace: any namespace "
+                          "can run such a pod and answer")
+
+
+@rule(
+    "MCP-NET-008", P, "medium", "Egress rule without port restriction",
+    kinds=["NetworkPolicy"],
+    fix="List the destination ports under 'ports' in every egress rule (e.g. TCP 443, UDP/TCP "
+    "53); never a protocol without a port or an endPort range covering 1-65535.",
+    description=_PORTS,
+)
+def egress_all_ports(ctx: Context) -> Iterator[Hit]:
+    return _every_port(ctx, "Egress", egress_all_ports)
+
+
+def _together(
+    w: Workload, group: _Group, selecting: list[_Policy], ptype: str, rule: Rule
+) -> Iterator[Hit]:
+    """Allow rules add up: the ipBlocks of every policy selecting a pod, judged as one set."""
+    parts = [p for p in selecting if ptype in p.types and p.reach.get(ptype)]
+    names = [*group.names.get(ptype, ()), *(name_of(p.doc) for p in parts)]
+    if len(names) < 2 or group.wide.get(ptype) or any(p.wide.get(ptype) for p in parts):
+        return  # one policy alone is judged (and reported) on its own
+    reach = [*group.reach.get(ptype, ()), *(n for p in parts for n in p.reach[ptype])]
+    wide = _wide(reach, ptype == "Ingress")
+    if wide:
+        yield hit(rule, w.doc, w.template_meta_path + ".labels",
+                  f"{w.kind} {w.name}: the {ptype.lower()} ipBlocks of NetworkPolicies "
+                  f"{', '.join(sorted(names))}, which all select it, together cover {wide}")

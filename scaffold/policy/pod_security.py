@@ -11,121 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .model import Context, Hit, Rule, Workload, as_dict, as_list, hit
+from .model import (
+    ANY_KIND,
+    POD_SPEC,
+    Container,
+    Context,
+    Hit,
+    Workload,
+    as_dict,
+    as_list,
+    hit,
+)
+from .registry import rule
 
 P = "pod-security"
-HOST_NAMESPACES = Rule(
-    "MCP-PSS-001", P, "high", "Pod shares a host namespace (hostNetwork/hostPID/hostIPC)",
-    "Remove hostNetwork, hostPID and hostIPC (or set them to false).",
-)
-PRIVILEGED = Rule(
-    "MCP-PSS-002", P, "high", "Privileged container",
-    "Remove securityContext.privileged or set it to false.",
-)
-CAP_ADD = Rule(
-    "MCP-PSS-003", P, "high", "Container adds Linux capabilities",
-    "Remove securityContext.capabilities.add; listen on a port >= 1024 instead of adding "
-    "NET_BIND_SERVICE.",
-)
-CAP_DROP = Rule(
-    "MCP-PSS-004", P, "high", "Container does not drop ALL capabilities",
-    'Set securityContext.capabilities.drop: ["ALL"] on every container.',
-)
-VOLUMES = Rule(
-    "MCP-PSS-005", P, "high", "Volume type not allowed by restricted (hostPath and others)",
-    "Use only configMap, csi, downwardAPI, emptyDir (with sizeLimit), ephemeral, image, "
-    "persistentVolumeClaim, projected or secret volumes.",
-)
-HOST_PORTS = Rule(
-    "MCP-PSS-006", P, "high", "Container binds a hostPort",
-    "Remove hostPort; expose the port through a Service.",
-)
-APPARMOR = Rule(
-    "MCP-PSS-007", P, "high", "AppArmor profile set to Unconfined",
-    "Remove the Unconfined AppArmor profile (leave it unset, or RuntimeDefault/Localhost).",
-)
-SELINUX = Rule(
-    "MCP-PSS-008", P, "high", "SELinux options outside the allowed set",
-    "Use seLinuxOptions.type container_t (or leave it unset) and never set user or role.",
-)
-PROC_MOUNT = Rule(
-    "MCP-PSS-009", P, "high", "procMount is not Default",
-    "Remove securityContext.procMount (or set it to Default).",
-)
-SECCOMP = Rule(
-    "MCP-PSS-010", P, "high", "Seccomp profile missing or Unconfined",
-    "Set spec.securityContext.seccompProfile.type: RuntimeDefault and remove Unconfined.",
-)
-SYSCTLS = Rule(
-    "MCP-PSS-011", P, "high", "Unsafe sysctl for the target Kubernetes version",
-    "Remove the sysctl; only the PSS safe set is allowed.",
-)
-HOST_PROCESS = Rule(
-    "MCP-PSS-012", P, "high", "Windows hostProcess container",
-    "Remove windowsOptions.hostProcess (or set it to false).",
-)
-PROBE_HOST = Rule(
-    "MCP-PSS-013", P, "medium", "Probe or lifecycle handler targets another host",
-    "Remove the host field from httpGet/tcpSocket probes and lifecycle handlers.",
-)
-PRIV_ESC = Rule(
-    "MCP-PSS-014", P, "high", "allowPrivilegeEscalation is not false",
-    "Set securityContext.allowPrivilegeEscalation: false on every container.",
-)
-RUN_AS_NON_ROOT = Rule(
-    "MCP-PSS-015", P, "high", "runAsNonRoot is not true",
-    "Set spec.securityContext.runAsNonRoot: true and never false on a container.",
-)
-RUN_AS_ROOT_UID = Rule(
-    "MCP-PSS-016", P, "high", "runAsUser is 0 (root)",
-    "Set runAsUser to a non-zero UID (>= 10000, e.g. 65532).",
-)
-HIGH_UID = Rule(
-    "MCP-PSS-017", P, "low", "UID/GID not set to a value >= 10000",
-    "Set runAsUser and runAsGroup to 10000 or more (e.g. 65532) at pod or container level.",
-)
-READ_ONLY_ROOT = Rule(
-    "MCP-PSS-018", P, "medium", "Root filesystem is writable",
-    "Set securityContext.readOnlyRootFilesystem: true; give writable paths a size-limited "
-    "emptyDir.",
-)
-EMPTYDIR_SIZE = Rule(
-    "MCP-PSS-019", P, "medium", "emptyDir without sizeLimit",
-    "Set emptyDir.sizeLimit (e.g. 64Mi) so a compromised pod cannot fill the node's disk "
-    "or memory.",
-)
-NAMESPACE_PSA = Rule(
-    "MCP-PSS-020", P, "high", "Namespace holding workloads does not enforce restricted",
-    "Label the Namespace pod-security.kubernetes.io/enforce: restricted (plus "
-    "enforce-version, warn and audit).",
-)
-LONG_TOKEN = Rule(
-    "MCP-PSS-021", P, "medium", "Projected ServiceAccount token valid for more than an hour",
-    "Set serviceAccountToken.expirationSeconds to 3600 or less (the kubelet refreshes the "
-    "file before it expires).",
-)
-ROOT_GROUP = Rule(
-    "MCP-PSS-022", P, "high", "Pod or container runs with group 0 (root)",
-    "Set runAsGroup and fsGroup to a non-zero GID (>= 10000, e.g. 65532) and remove 0 from "
-    "supplementalGroups.",
-)
-SYSTEM_NAMESPACE = Rule(
-    "MCP-PSS-023", P, "medium", "Workload in the default or a kube-* namespace",
-    "Deploy the workload into its own namespace (metadata.namespace), never default, "
-    "kube-system, kube-public or kube-node-lease.",
-)
-UNJUDGED = Rule(
-    "MCP-PSS-024", P, "high", "Containers the checker cannot judge",
-    "Check the pods this object creates another way (render them, or run check on the "
-    "controller's output) and suppress this finding with the reason.",
-)
-
-RULES = (
-    HOST_NAMESPACES, PRIVILEGED, CAP_ADD, CAP_DROP, VOLUMES, HOST_PORTS, APPARMOR, SELINUX,
-    PROC_MOUNT, SECCOMP, SYSCTLS, HOST_PROCESS, PROBE_HOST, PRIV_ESC, RUN_AS_NON_ROOT,
-    RUN_AS_ROOT_UID, HIGH_UID, READ_ONLY_ROOT, EMPTYDIR_SIZE, NAMESPACE_PSA, LONG_TOKEN,
-    ROOT_GROUP, SYSTEM_NAMESPACE, UNJUDGED,
-)
 # The kubelet's default and the longest lifetime the bundle accepts for a projected token.
 MAX_TOKEN_SECONDS = 3600
 
@@ -184,100 +83,441 @@ def _number(value: Any) -> int | None:
     return None
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    """All pod-security findings for the documents in ``ctx``."""
+def _named(w: Workload, c: Container) -> str:
+    return f"{w.kind} {w.name} container {c.name}"
+
+
+def _each_container(ctx: Context) -> Iterator[tuple[Workload, Container, dict[str, Any]]]:
+    """Every container of every pod spec with its securityContext."""
     for w in ctx.workloads:
-        yield from _pod(ctx, w)
-        yield from _containers(ctx, w)
-        yield from _groups(w)
-        yield from _tokens(w)
-        yield from _system_namespace(w)
-    yield from _namespaces(ctx)
+        for c in w.containers:
+            yield w, c, _sc(c.spec)
+
+
+_POD = [POD_SPEC]
+_PSS = """Follows the Pod Security Standards `baseline` and `restricted` checks of
+k8s.io/pod-security-admission for the target version, visiting init, regular and ephemeral
+containers."""
+
+
+@rule(
+    "MCP-PSS-001", P, "high", "Pod shares a host namespace (hostNetwork/hostPID/hostIPC)",
+    kinds=_POD, fix="Remove hostNetwork, hostPID and hostIPC (or set them to false).",
+    description=_PSS,
+)
+def host_namespaces(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        for key in ("hostNetwork", "hostPID", "hostIPC"):
+            if w.spec.get(key) is True:
+                yield hit(host_namespaces, w.doc, f"{w.spec_path}.{key}",
+                          f"{w.kind} {w.name} sets {key}: true")
+
+
+@rule(
+    "MCP-PSS-002", P, "high", "Privileged container", kinds=_POD,
+    fix="Remove securityContext.privileged or set it to false.", description=_PSS,
+)
+def privileged(ctx: Context) -> Iterator[Hit]:
+    for w, c, sc in _each_container(ctx):
+        if sc.get("privileged") is True:
+            yield hit(privileged, w.doc, f"{c.path}.securityContext.privileged",
+                      f"{_named(w, c)} is privileged")
+
+
+@rule(
+    "MCP-PSS-003", P, "high", "Container adds Linux capabilities", kinds=_POD,
+    fix="Remove securityContext.capabilities.add; listen on a port >= 1024 instead of adding "
+    "NET_BIND_SERVICE.",
+    description="""Stricter than PSS restricted, which allows adding `NET_BIND_SERVICE`:
+    any `capabilities.add` is flagged; listen on a port >= 1024 instead.""",
+)
+def cap_add(ctx: Context) -> Iterator[Hit]:
+    for w, c, sc in _each_container(ctx):
+        added = [str(a) for a in as_list(as_dict(sc.get("capabilities")).get("add"))]
+        if added:
+            yield hit(cap_add, w.doc, f"{c.path}.securityContext.capabilities.add",
+                      f"{_named(w, c)} adds capabilities {', '.join(added)}")
+
+
+@rule(
+    "MCP-PSS-004", P, "high", "Container does not drop ALL capabilities", kinds=_POD,
+    fix='Set securityContext.capabilities.drop: ["ALL"] on every container.',
+    description=_PSS,
+)
+def cap_drop(ctx: Context) -> Iterator[Hit]:
+    for w, c, sc in _each_container(ctx):
+        if "ALL" not in as_list(as_dict(sc.get("capabilities")).get("drop")) and not (
+                w.is_windows):
+            yield hit(cap_drop, w.doc, f"{c.path}.securityContext.capabilities.drop",
+                      f"{_named(w, c)} does not drop ALL capabilities")
+
+
+@rule(
+    "MCP-PSS-005", P, "high", "Volume type not allowed by restricted (hostPath and others)",
+    kinds=_POD,
+    fix="Use only configMap, csi, downwardAPI, emptyDir (with sizeLimit), ephemeral, image, "
+    "persistentVolumeClaim, projected or secret volumes.",
+    description=_PSS,
+)
+def volumes(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        for index, vol in enumerate(as_list(w.spec.get("volumes"))):
+            v = as_dict(vol)
+            for k in sorted(k for k in v if k != "name" and k not in ALLOWED_VOLUMES):
+                yield hit(volumes, w.doc, f"{w.spec_path}.volumes[{index}].{k}",
+                          f"{w.kind} {w.name} volume {v.get('name')!r} uses {k}")
+
+
+@rule(
+    "MCP-PSS-006", P, "high", "Container binds a hostPort", kinds=_POD,
+    fix="Remove hostPort; expose the port through a Service.", description=_PSS,
+)
+def host_ports(ctx: Context) -> Iterator[Hit]:
+    for w, c, _ in _each_container(ctx):
+        for index, port in enumerate(as_list(c.spec.get("ports"))):
+            host_port = as_dict(port).get("hostPort")
+            if host_port not in (None, 0):
+                yield hit(host_ports, w.doc, f"{c.path}.ports[{index}].hostPort",
+                          f"{_named(w, c)} binds hostPort {host_port}")
+
+
+@rule(
+    "MCP-PSS-007", P, "high", "AppArmor profile set to Unconfined", kinds=_POD,
+    fix="Remove the Unconfined AppArmor profile (leave it unset, or RuntimeDefault/Localhost).",
+    description=_PSS + " Both the `appArmorProfile` field and the older annotation count.",
+)
+def apparmor(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        psc, sp = w.pod_security_context, w.spec_path
+        if as_dict(psc.get("appArmorProfile")).get("type") == "Unconfined":
+            yield hit(apparmor, w.doc, f"{sp}.securityContext.appArmorProfile.type",
+                      f"{w.kind} {w.name} sets the pod AppArmor profile to Unconfined")
+        for key, value in w.annotations.items():
+            allowed = (not value or value == "runtime/default"
+                       or str(value).startswith("localhost/"))
+            if isinstance(key, str) and key.startswith(_APPARMOR_ANNOTATION) and not allowed:
+                yield hit(apparmor, w.doc, f"{w.template_meta_path}.annotations[{key}]",
+                          f"{w.kind} {w.name} annotation {key} is {value!r}")
+        for c in w.containers:
+            if as_dict(_sc(c.spec).get("appArmorProfile")).get("type") == "Unconfined":
+                yield hit(apparmor, w.doc, f"{c.path}.securityContext.appArmorProfile.type",
+                          f"{_named(w, c)} sets the AppArmor profile to Unconfined")
+
+
+@rule(
+    "MCP-PSS-008", P, "high", "SELinux options outside the allowed set", kinds=_POD,
+    fix="Use seLinuxOptions.type container_t (or leave it unset) and never set user or role.",
+    description=_PSS + " `container_engine_t` is allowed from Kubernetes 1.31.",
+)
+def selinux(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        yield from _selinux(ctx, w, w.pod_security_context, f"{w.spec_path}.securityContext",
+                            "pod")
+        for c in w.containers:
+            yield from _selinux(ctx, w, _sc(c.spec), f"{c.path}.securityContext",
+                                f"container {c.name}")
+
+
+@rule(
+    "MCP-PSS-009", P, "high", "procMount is not Default", kinds=_POD,
+    fix="Remove securityContext.procMount (or set it to Default).", description=_PSS,
+)
+def proc_mount(ctx: Context) -> Iterator[Hit]:
+    for w, c, sc in _each_container(ctx):
+        proc = sc.get("procMount")
+        if proc not in (None, "Default"):
+            yield hit(proc_mount, w.doc, f"{c.path}.securityContext.procMount",
+                      f"{_named(w, c)} sets procMount {proc!r}")
+
+
+@rule(
+    "MCP-PSS-010", P, "high", "Seccomp profile missing or Unconfined", kinds=_POD,
+    fix="Set spec.securityContext.seccompProfile.type: RuntimeDefault and remove Unconfined.",
+    description=_PSS,
+)
+def seccomp(ctx: Context) -> Iterator[Hit]:
+    good = ("RuntimeDefault", "Localhost")
+    for w in ctx.workloads:
+        pod_type = as_dict(w.pod_security_context.get("seccompProfile")).get("type")
+        if pod_type == "Unconfined":
+            yield hit(seccomp, w.doc, f"{w.spec_path}.securityContext.seccompProfile.type",
+                      f"{w.kind} {w.name} sets the pod seccomp profile to Unconfined")
+        for c in w.containers:
+            ctype = as_dict(_sc(c.spec).get("seccompProfile")).get("type")
+            if ctype == "Unconfined":
+                yield hit(seccomp, w.doc, f"{c.path}.securityContext.seccompProfile.type",
+                          f"{_named(w, c)} sets seccomp Unconfined")
+            elif pod_type not in good and ctype not in good and not w.is_windows:
+                yield hit(seccomp, w.doc, f"{c.path}.securityContext.seccompProfile",
+                          f"{_named(w, c)} has no seccomp profile (neither the pod nor the "
+                          "container sets RuntimeDefault)")
+
+
+@rule(
+    "MCP-PSS-011", P, "high", "Unsafe sysctl for the target Kubernetes version", kinds=_POD,
+    fix="Remove the sysctl; only the PSS safe set is allowed.",
+    description=_PSS + " The safe set grows with `--kube-version`.",
+)
+def sysctls(ctx: Context) -> Iterator[Hit]:
+    allowed = safe_sysctls(ctx.version)
+    for w in ctx.workloads:
+        for index, item in enumerate(as_list(w.pod_security_context.get("sysctls"))):
+            sysctl = as_dict(item).get("name")
+            if sysctl not in allowed:
+                yield hit(sysctls, w.doc, f"{w.spec_path}.securityContext.sysctls[{index}]",
+                          f"{w.kind} {w.name} sets sysctl {sysctl!r}, not allowed at "
+                          f"Kubernetes {ctx.version[0]}.{ctx.version[1]}")
+
+
+@rule(
+    "MCP-PSS-012", P, "high", "Windows hostProcess container", kinds=_POD,
+    fix="Remove windowsOptions.hostProcess (or set it to false).", description=_PSS,
+)
+def host_process(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        if as_dict(w.pod_security_context.get("windowsOptions")).get("hostProcess") is True:
+            yield hit(host_process, w.doc,
+                      f"{w.spec_path}.securityContext.windowsOptions.hostProcess",
+                      f"{w.kind} {w.name} runs as a Windows hostProcess pod")
+        for c in w.containers:
+            if as_dict(_sc(c.spec).get("windowsOptions")).get("hostProcess") is True:
+                yield hit(host_process, w.doc,
+                          f"{c.path}.securityContext.windowsOptions.hostProcess",
+                          f"{_named(w, c)} runs as a Windows hostProcess container")
+
+
+@rule(
+    "MCP-PSS-013", P, "medium", "Probe or lifecycle handler targets another host", kinds=_POD,
+    fix="Remove the host field from httpGet/tcpSocket probes and lifecycle handlers.",
+    description="""Flagged for every Kubernetes version although PSS enforces it only from
+    1.34: a probe aimed at another host makes the kubelet connect there.""",
+)
+def probe_host(ctx: Context) -> Iterator[Hit]:
+    for w, c, _ in _each_container(ctx):
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            for handler in ("httpGet", "tcpSocket"):
+                host = as_dict(as_dict(c.spec.get(probe)).get(handler)).get("host")
+                if host:
+                    yield hit(probe_host, w.doc, f"{c.path}.{probe}.{handler}.host",
+                              f"{_named(w, c)} {probe} targets host {host!r}")
+        lifecycle = as_dict(c.spec.get("lifecycle"))
+        for hook in ("postStart", "preStop"):
+            for handler in ("httpGet", "tcpSocket"):
+                host = as_dict(as_dict(lifecycle.get(hook)).get(handler)).get("host")
+                if host:
+                    yield hit(probe_host, w.doc, f"{c.path}.lifecycle.{hook}.{handler}.host",
+                              f"{_named(w, c)} {hook} hook targets host {host!r}")
+
+
+@rule(
+    "MCP-PSS-014", P, "high", "allowPrivilegeEscalation is not false", kinds=_POD,
+    fix="Set securityContext.allowPrivilegeEscalation: false on every container.",
+    description=_PSS,
+)
+def priv_esc(ctx: Context) -> Iterator[Hit]:
+    for w, c, sc in _each_container(ctx):
+        if sc.get("allowPrivilegeEscalation") is not False and not w.is_windows:
+            yield hit(priv_esc, w.doc, f"{c.path}.securityContext.allowPrivilegeEscalation",
+                      f"{_named(w, c)} does not set allowPrivilegeEscalation: false")
+
+
+@rule(
+    "MCP-PSS-015", P, "high", "runAsNonRoot is not true", kinds=_POD,
+    fix="Set spec.securityContext.runAsNonRoot: true and never false on a container.",
+    description=_PSS + " From 1.35 a pod in a user namespace (`hostUsers: false`) is exempt.",
+)
+def run_as_non_root(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        if _user_ns_relaxed(ctx, w):
+            continue
+        pod_nonroot = w.pod_security_context.get("runAsNonRoot")
+        if pod_nonroot is False:
+            yield hit(run_as_non_root, w.doc, f"{w.spec_path}.securityContext.runAsNonRoot",
+                      f"{w.kind} {w.name} sets runAsNonRoot: false")
+        for c in w.containers:
+            cval = _sc(c.spec).get("runAsNonRoot")
+            if cval is False:
+                yield hit(run_as_non_root, w.doc, f"{c.path}.securityContext.runAsNonRoot",
+                          f"{_named(w, c)} sets runAsNonRoot: false")
+            elif pod_nonroot is not True and cval is not True:
+                yield hit(run_as_non_root, w.doc, f"{c.path}.securityContext.runAsNonRoot",
+                          f"{_named(w, c)} may run as root: runAsNonRoot is set neither on "
+                          "the pod nor on the container")
+
+
+@rule(
+    "MCP-PSS-016", P, "high", "runAsUser is 0 (root)", kinds=_POD,
+    fix="Set runAsUser to a non-zero UID (>= 10000, e.g. 65532).",
+    description=_PSS + " From 1.35 a pod in a user namespace (`hostUsers: false`) is exempt.",
+)
+def run_as_root_uid(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        if _user_ns_relaxed(ctx, w):
+            continue
+        if _number(w.pod_security_context.get("runAsUser")) == 0:
+            yield hit(run_as_root_uid, w.doc, f"{w.spec_path}.securityContext.runAsUser",
+                      f"{w.kind} {w.name} sets runAsUser: 0")
+        for c in w.containers:
+            if _number(_sc(c.spec).get("runAsUser")) == 0:
+                yield hit(run_as_root_uid, w.doc, f"{c.path}.securityContext.runAsUser",
+                          f"{_named(w, c)} sets runAsUser: 0")
+
+
+@rule(
+    "MCP-PSS-017", P, "low", "UID/GID not set to a value >= 10000", kinds=_POD,
+    fix="Set runAsUser and runAsGroup to 10000 or more (e.g. 65532) at pod or container "
+    "level.",
+    description="Not PSS but part of the bundle's contract: a UID no host account uses.",
+)
+def high_uid(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        if _user_ns_relaxed(ctx, w):
+            continue
+        psc = w.pod_security_context
+        for c in w.containers:
+            for key in ("runAsUser", "runAsGroup"):
+                value = _sc(c.spec).get(key, psc.get(key))
+                number = _number(value)
+                if number is None or number < 10000:
+                    shown = "unset" if value is None else repr(value)
+                    yield hit(high_uid, w.doc, f"{c.path}.securityContext.{key}",
+                              f"{_named(w, c)} effective {key} is {shown}, not >= 10000")
+
+
+@rule(
+    "MCP-PSS-018", P, "medium", "Root filesystem is writable", kinds=_POD,
+    fix="Set securityContext.readOnlyRootFilesystem: true; give writable paths a size-limited "
+    "emptyDir.",
+    description="Not PSS but part of the bundle's contract.",
+)
+def read_only_root(ctx: Context) -> Iterator[Hit]:
+    for w, c, sc in _each_container(ctx):
+        if sc.get("readOnlyRootFilesystem") is not True:
+            yield hit(read_only_root, w.doc, f"{c.path}.securityContext.readOnlyRootFilesystem",
+                      f"{_named(w, c)} does not set readOnlyRootFilesystem: true")
+
+
+@rule(
+    "MCP-PSS-019", P, "medium", "emptyDir without sizeLimit", kinds=_POD,
+    fix="Set emptyDir.sizeLimit (e.g. 64Mi) so a compromised pod cannot fill the node's disk "
+    "or memory.",
+    description="Not PSS but part of the bundle's contract.",
+)
+def emptydir_size(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        for index, vol in enumerate(as_list(w.spec.get("volumes"))):
+            v = as_dict(vol)
+            if "emptyDir" in v and not as_dict(v.get("emptyDir")).get("sizeLimit"):
+                yield hit(emptydir_size, w.doc, f"{w.spec_path}.volumes[{index}].emptyDir",
+                          f"{w.kind} {w.name} emptyDir volume {v.get('name')!r} has no "
+                          "sizeLimit")
+
+
+@rule(
+    "MCP-PSS-020", P, "high", "Namespace holding workloads does not enforce restricted",
+    kinds=["Namespace"],
+    fix="Label the Namespace pod-security.kubernetes.io/enforce: restricted (plus "
+    "enforce-version, warn and audit).",
+    description="""Needs the Namespace object in the input; a bundle without one is not
+    judged on it.""",
+)
+def namespace_psa(ctx: Context) -> Iterator[Hit]:
+    used = {w.namespace for w in ctx.workloads}
+    for doc in ctx.of_kind("Namespace"):
+        name = as_dict(doc.get("metadata")).get("name")
+        if name not in used:
+            continue
+        labels = as_dict(as_dict(doc.get("metadata")).get("labels"))
+        enforce = labels.get("pod-security.kubernetes.io/enforce")
+        if enforce != _RESTRICTED:
+            shown = "missing" if enforce is None else repr(enforce)
+            yield hit(namespace_psa, doc, "metadata.labels[pod-security.kubernetes.io/enforce]",
+                      f"Namespace {name} holds workloads but its enforce label is {shown}, "
+                      "not 'restricted'")
+
+
+@rule(
+    "MCP-PSS-021", P, "medium", "Projected ServiceAccount token valid for more than an hour",
+    kinds=_POD,
+    fix="Set serviceAccountToken.expirationSeconds to 3600 or less (the kubelet refreshes the "
+    "file before it expires).",
+    description="""A projected `serviceAccountToken` with `expirationSeconds` above 3600
+    (unset means the one-hour default).""",
+)
+def long_token(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        for vi, vol in enumerate(as_list(w.spec.get("volumes"))):
+            sources = as_list(as_dict(as_dict(vol).get("projected")).get("sources"))
+            for si, source in enumerate(sources):
+                token = as_dict(source).get("serviceAccountToken")
+                if not isinstance(token, dict):
+                    continue
+                seconds = _number(token.get("expirationSeconds"))
+                if seconds is not None and seconds > MAX_TOKEN_SECONDS:
+                    yield hit(long_token, w.doc,
+                              f"{w.spec_path}.volumes[{vi}].projected.sources[{si}]"
+                              ".serviceAccountToken.expirationSeconds",
+                              f"{w.kind} {w.name} projects a ServiceAccount token valid for "
+                              f"{seconds} s (more than {MAX_TOKEN_SECONDS}): a stolen copy "
+                              "works that long")
+
+
+@rule(
+    "MCP-PSS-022", P, "high", "Pod or container runs with group 0 (root)", kinds=_POD,
+    fix="Set runAsGroup and fsGroup to a non-zero GID (>= 10000, e.g. 65532) and remove 0 "
+    "from supplementalGroups.",
+    description="""Group 0 in `runAsGroup` (pod or container), `fsGroup` or
+    `supplementalGroups`, in any spelling the API server accepts as 0 (kubectl turns `0.0`
+    into `0`; a quoted `"0"` or a boolean is refused by the API server, not a group).""",
+)
+def root_group(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        psc, sp = w.pod_security_context, w.spec_path
+        for key in ("runAsGroup", "fsGroup"):
+            if _number(psc.get(key)) == 0:
+                yield hit(root_group, w.doc, f"{sp}.securityContext.{key}",
+                          f"{w.kind} {w.name} sets {key}: 0 (the root group)")
+        for index, gid in enumerate(as_list(psc.get("supplementalGroups"))):
+            if _number(gid) == 0:
+                yield hit(root_group, w.doc,
+                          f"{sp}.securityContext.supplementalGroups[{index}]",
+                          f"{w.kind} {w.name} adds group 0 (root) to supplementalGroups")
+        for c in w.containers:
+            if _number(_sc(c.spec).get("runAsGroup")) == 0:
+                yield hit(root_group, w.doc, f"{c.path}.securityContext.runAsGroup",
+                          f"{_named(w, c)} sets runAsGroup: 0 (the root group)")
+
+
+@rule(
+    "MCP-PSS-023", P, "medium", "Workload in the default or a kube-* namespace", kinds=_POD,
+    fix="Deploy the workload into its own namespace (metadata.namespace), never default, "
+    "kube-system, kube-public or kube-node-lease.",
+    description="""An object without a namespace (left to kustomize or `kubectl -n`) is not
+    judged on it.""",
+)
+def system_namespace(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        # An empty namespace is left to kustomize or kubectl (-n): nothing to judge here.
+        if w.namespace == "default" or w.namespace.startswith("kube-"):
+            yield hit(system_namespace, w.doc, "metadata.namespace",
+                      f"{w.kind} {w.name} runs in namespace {w.namespace}, shared with "
+                      "other workloads or the control plane")
+
+
+@rule(
+    "MCP-PSS-024", P, "high", "Containers the checker cannot judge", kinds=[ANY_KIND],
+    fix="Check the pods this object creates another way (render them, or run check on the "
+    "controller's output) and suppress this finding with the reason.",
+    description="""Containers outside any pod spec: a `container`/`script` or
+    `steps`/`sidecars` list (Argo Workflows, Tekton), or a `containers` list without images
+    (an operator's patch). Suppress it with a reason once the pods are checked another
+    way.""",
+)
+def unjudged(ctx: Context) -> Iterator[Hit]:
     for doc, path, why in ctx.unjudged:
-        kind = doc.get("kind")
-        yield hit(UNJUDGED, doc, path,
-                  f"kind {kind} carries containers at {path} that the checker cannot judge "
-                  f"({why})")
-
-
-def _groups(w: Workload) -> Iterator[Hit]:
-    psc, sp = w.pod_security_context, w.spec_path
-    for key in ("runAsGroup", "fsGroup"):
-        if _number(psc.get(key)) == 0:
-            yield hit(ROOT_GROUP, w.doc, f"{sp}.securityContext.{key}",
-                      f"{w.kind} {w.name} sets {key}: 0 (the root group)")
-    for index, gid in enumerate(as_list(psc.get("supplementalGroups"))):
-        if _number(gid) == 0:
-            yield hit(ROOT_GROUP, w.doc, f"{sp}.securityContext.supplementalGroups[{index}]",
-                      f"{w.kind} {w.name} adds group 0 (root) to supplementalGroups")
-    for c in w.containers:
-        if _number(_sc(c.spec).get("runAsGroup")) == 0:
-            yield hit(ROOT_GROUP, w.doc, f"{c.path}.securityContext.runAsGroup",
-                      f"{w.kind} {w.name} container {c.name} sets runAsGroup: 0 (the root "
-                      "group)")
-
-
-def _tokens(w: Workload) -> Iterator[Hit]:
-    for vi, vol in enumerate(as_list(w.spec.get("volumes"))):
-        sources = as_list(as_dict(as_dict(vol).get("projected")).get("sources"))
-        for si, source in enumerate(sources):
-            token = as_dict(source).get("serviceAccountToken")
-            if not isinstance(token, dict):
-                continue
-            seconds = _number(token.get("expirationSeconds"))
-            if seconds is not None and seconds > MAX_TOKEN_SECONDS:
-                yield hit(LONG_TOKEN, w.doc,
-                          f"{w.spec_path}.volumes[{vi}].projected.sources[{si}]"
-                          ".serviceAccountToken.expirationSeconds",
-                          f"{w.kind} {w.name} projects a ServiceAccount token valid for "
-                          f"{seconds} s (more than {MAX_TOKEN_SECONDS}): a stolen copy works "
-                          "that long")
-
-
-def _system_namespace(w: Workload) -> Iterator[Hit]:
-    # An empty namespace is left to kustomize or kubectl (-n): nothing to judge here.
-    if w.namespace == "default" or w.namespace.startswith("kube-"):
-        yield hit(SYSTEM_NAMESPACE, w.doc, "metadata.namespace",
-                  f"{w.kind} {w.name} runs in namespace {w.namespace}, shared with "
-                  "other workloads or the control plane")
-
-
-def _pod(ctx: Context, w: Workload) -> Iterator[Hit]:
-    doc, sp, psc = w.doc, w.spec_path, w.pod_security_context
-    for key in ("hostNetwork", "hostPID", "hostIPC"):
-        if w.spec.get(key) is True:
-            yield hit(HOST_NAMESPACES, doc, f"{sp}.{key}",
-                      f"{w.kind} {w.name} sets {key}: true")
-    for index, vol in enumerate(as_list(w.spec.get("volumes"))):
-        v = as_dict(vol)
-        kinds = sorted(k for k in v if k != "name" and k not in ALLOWED_VOLUMES)
-        for k in kinds:
-            yield hit(VOLUMES, doc, f"{sp}.volumes[{index}].{k}",
-                      f"{w.kind} {w.name} volume {v.get('name')!r} uses {k}")
-        empty = v.get("emptyDir")
-        if "emptyDir" in v and not as_dict(empty).get("sizeLimit"):
-            yield hit(EMPTYDIR_SIZE, doc, f"{sp}.volumes[{index}].emptyDir",
-                      f"{w.kind} {w.name} emptyDir volume {v.get('name')!r} has no sizeLimit")
-    if as_dict(psc.get("appArmorProfile")).get("type") == "Unconfined":
-        yield hit(APPARMOR, doc, f"{sp}.securityContext.appArmorProfile.type",
-                  f"{w.kind} {w.name} sets the pod AppArmor profile to Unconfined")
-    for key, value in w.annotations.items():
-        allowed = not value or value == "runtime/default" or str(value).startswith("localhost/")
-        if isinstance(key, str) and key.startswith(_APPARMOR_ANNOTATION) and not allowed:
-            yield hit(APPARMOR, doc, f"{w.template_meta_path}.annotations[{key}]",
-                      f"{w.kind} {w.name} annotation {key} is {value!r}")
-    yield from _selinux(ctx, w, psc, f"{sp}.securityContext", "pod")
-    for index, item in enumerate(as_list(psc.get("sysctls"))):
-        sysctl = as_dict(item).get("name")
-        if sysctl not in safe_sysctls(ctx.version):
-            yield hit(SYSCTLS, doc, f"{sp}.securityContext.sysctls[{index}]",
-                      f"{w.kind} {w.name} sets sysctl {sysctl!r}, not allowed at Kubernetes "
-                      f"{ctx.version[0]}.{ctx.version[1]}")
-    if as_dict(psc.get("windowsOptions")).get("hostProcess") is True:
-        yield hit(HOST_PROCESS, doc, f"{sp}.securityContext.windowsOptions.hostProcess",
-                  f"{w.kind} {w.name} runs as a Windows hostProcess pod")
-    yield from _seccomp(w)
-    yield from _run_as(ctx, w)
+        yield hit(unjudged, doc, path,
+                  f"kind {doc.get('kind')} carries containers at {path} that the checker "
+                  f"cannot judge ({why})")
 
 
 def _selinux(
@@ -288,133 +528,14 @@ def _selinux(
         return
     kind = opts.get("type", "")
     if kind not in _selinux_types(ctx.version):
-        yield hit(SELINUX, w.doc, f"{path}.seLinuxOptions.type",
+        yield hit(selinux, w.doc, f"{path}.seLinuxOptions.type",
                   f"{w.kind} {w.name} {who} sets SELinux type {kind!r}")
     for key in ("user", "role"):
         if opts.get(key):
-            yield hit(SELINUX, w.doc, f"{path}.seLinuxOptions.{key}",
+            yield hit(selinux, w.doc, f"{path}.seLinuxOptions.{key}",
                       f"{w.kind} {w.name} {who} sets SELinux {key} {opts[key]!r}")
-
-
-def _seccomp(w: Workload) -> Iterator[Hit]:
-    good = ("RuntimeDefault", "Localhost")
-    pod_type = as_dict(w.pod_security_context.get("seccompProfile")).get("type")
-    sp = w.spec_path
-    if pod_type == "Unconfined":
-        yield hit(SECCOMP, w.doc, f"{sp}.securityContext.seccompProfile.type",
-                  f"{w.kind} {w.name} sets the pod seccomp profile to Unconfined")
-    for c in w.containers:
-        ctype = as_dict(_sc(c.spec).get("seccompProfile")).get("type")
-        if ctype == "Unconfined":
-            yield hit(SECCOMP, w.doc, f"{c.path}.securityContext.seccompProfile.type",
-                      f"{w.kind} {w.name} container {c.name} sets seccomp Unconfined")
-        elif pod_type not in good and ctype not in good and not w.is_windows:
-            yield hit(SECCOMP, w.doc, f"{c.path}.securityContext.seccompProfile",
-                      f"{w.kind} {w.name} container {c.name} has no seccomp profile "
-                      "(neither the pod nor the container sets RuntimeDefault)")
 
 
 def _user_ns_relaxed(ctx: Context, w: Workload) -> bool:
     # PSS 1.35+ skips runAsNonRoot/runAsUser for pods in a user namespace (hostUsers: false).
     return ctx.version >= (1, 35) and w.spec.get("hostUsers") is False
-
-
-def _run_as(ctx: Context, w: Workload) -> Iterator[Hit]:
-    if _user_ns_relaxed(ctx, w):
-        return
-    psc, sp = w.pod_security_context, w.spec_path
-    pod_nonroot = psc.get("runAsNonRoot")
-    if pod_nonroot is False:
-        yield hit(RUN_AS_NON_ROOT, w.doc, f"{sp}.securityContext.runAsNonRoot",
-                  f"{w.kind} {w.name} sets runAsNonRoot: false")
-    for c in w.containers:
-        cval = _sc(c.spec).get("runAsNonRoot")
-        if cval is False:
-            yield hit(RUN_AS_NON_ROOT, w.doc, f"{c.path}.securityContext.runAsNonRoot",
-                      f"{w.kind} {w.name} container {c.name} sets runAsNonRoot: false")
-        elif pod_nonroot is not True and cval is not True:
-            yield hit(RUN_AS_NON_ROOT, w.doc, f"{c.path}.securityContext.runAsNonRoot",
-                      f"{w.kind} {w.name} container {c.name} may run as root: runAsNonRoot "
-                      "is set neither on the pod nor on the container")
-    if _number(psc.get("runAsUser")) == 0:
-        yield hit(RUN_AS_ROOT_UID, w.doc, f"{sp}.securityContext.runAsUser",
-                  f"{w.kind} {w.name} sets runAsUser: 0")
-    for c in w.containers:
-        if _number(_sc(c.spec).get("runAsUser")) == 0:
-            yield hit(RUN_AS_ROOT_UID, w.doc, f"{c.path}.securityContext.runAsUser",
-                      f"{w.kind} {w.name} container {c.name} sets runAsUser: 0")
-    for c in w.containers:
-        for key in ("runAsUser", "runAsGroup"):
-            value = _sc(c.spec).get(key, psc.get(key))
-            number = _number(value)
-            if number is None or number < 10000:
-                shown = "unset" if value is None else repr(value)
-                yield hit(HIGH_UID, w.doc, f"{c.path}.securityContext.{key}",
-                          f"{w.kind} {w.name} container {c.name} effective {key} is {shown}, "
-                          "not >= 10000")
-
-
-def _containers(ctx: Context, w: Workload) -> Iterator[Hit]:
-    doc = w.doc
-    for c in w.containers:
-        sc, where = _sc(c.spec), f"{w.kind} {w.name} container {c.name}"
-        scp = f"{c.path}.securityContext"
-        if sc.get("privileged") is True:
-            yield hit(PRIVILEGED, doc, f"{scp}.privileged", f"{where} is privileged")
-        caps = as_dict(sc.get("capabilities"))
-        added = [str(a) for a in as_list(caps.get("add"))]
-        if added:
-            yield hit(CAP_ADD, doc, f"{scp}.capabilities.add",
-                      f"{where} adds capabilities {', '.join(added)}")
-        if "ALL" not in as_list(caps.get("drop")) and not w.is_windows:
-            yield hit(CAP_DROP, doc, f"{scp}.capabilities.drop",
-                      f"{where} does not drop ALL capabilities")
-        for index, port in enumerate(as_list(c.spec.get("ports"))):
-            host_port = as_dict(port).get("hostPort")
-            if host_port not in (None, 0):
-                yield hit(HOST_PORTS, doc, f"{c.path}.ports[{index}].hostPort",
-                          f"{where} binds hostPort {host_port}")
-        if as_dict(sc.get("appArmorProfile")).get("type") == "Unconfined":
-            yield hit(APPARMOR, doc, f"{scp}.appArmorProfile.type",
-                      f"{where} sets the AppArmor profile to Unconfined")
-        yield from _selinux(ctx, w, sc, scp, f"container {c.name}")
-        proc = sc.get("procMount")
-        if proc not in (None, "Default"):
-            yield hit(PROC_MOUNT, doc, f"{scp}.procMount", f"{where} sets procMount {proc!r}")
-        if as_dict(sc.get("windowsOptions")).get("hostProcess") is True:
-            yield hit(HOST_PROCESS, doc, f"{scp}.windowsOptions.hostProcess",
-                      f"{where} runs as a Windows hostProcess container")
-        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-            for handler in ("httpGet", "tcpSocket"):
-                host = as_dict(as_dict(c.spec.get(probe)).get(handler)).get("host")
-                if host:
-                    yield hit(PROBE_HOST, doc, f"{c.path}.{probe}.{handler}.host",
-                              f"{where} {probe} targets host {host!r}")
-        lifecycle = as_dict(c.spec.get("lifecycle"))
-        for hook in ("postStart", "preStop"):
-            for handler in ("httpGet", "tcpSocket"):
-                host = as_dict(as_dict(lifecycle.get(hook)).get(handler)).get("host")
-                if host:
-                    yield hit(PROBE_HOST, doc, f"{c.path}.lifecycle.{hook}.{handler}.host",
-                              f"{where} {hook} hook targets host {host!r}")
-        if sc.get("allowPrivilegeEscalation") is not False and not w.is_windows:
-            yield hit(PRIV_ESC, doc, f"{scp}.allowPrivilegeEscalation",
-                      f"{where} does not set allowPrivilegeEscalation: false")
-        if sc.get("readOnlyRootFilesystem") is not True:
-            yield hit(READ_ONLY_ROOT, doc, f"{scp}.readOnlyRootFilesystem",
-                      f"{where} does not set readOnlyRootFilesystem: true")
-
-
-def _namespaces(ctx: Context) -> Iterator[Hit]:
-    used = {w.namespace for w in ctx.workloads}
-    for doc in ctx.of_kind("Namespace"):
-        name = as_dict(doc.get("metadata")).get("name")
-        if name not in used:
-            continue
-        labels = as_dict(as_dict(doc.get("metadata")).get("labels"))
-        enforce = labels.get("pod-security.kubernetes.io/enforce")
-        if enforce != _RESTRICTED:
-            shown = "missing" if enforce is None else repr(enforce)
-            yield hit(NAMESPACE_PSA, doc, "metadata.labels[pod-security.kubernetes.io/enforce]",
-                      f"Namespace {name} holds workloads but its enforce label is {shown}, "
-                      "not 'restricted'")

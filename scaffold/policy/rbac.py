@@ -5,69 +5,13 @@ than read access to the few named objects it needs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Context, Doc, Hit, Rule, as_dict, as_list, hit, name_of, namespace_of
+from .model import POD_SPEC, Context, Doc, Hit, as_dict, as_list, hit, name_of, namespace_of
+from .registry import rule
 
 P = "rbac"
-DEFAULT_SA = Rule(
-    "MCP-RBAC-001", P, "medium", "Pod runs as the default ServiceAccount",
-    "Create a dedicated ServiceAccount and set spec.serviceAccountName to it.",
-)
-POD_AUTOMOUNT = Rule(
-    "MCP-RBAC-002", P, "high", "Pod automounts its ServiceAccount token",
-    "Set automountServiceAccountToken: false on the pod spec; if the server must call the "
-    "API, mount a short-lived projected serviceAccountToken volume instead.",
-)
-SA_AUTOMOUNT = Rule(
-    "MCP-RBAC-003", P, "medium", "ServiceAccount automounts its token",
-    "Set automountServiceAccountToken: false on the ServiceAccount.",
-)
-CLUSTER_BINDING = Rule(
-    "MCP-RBAC-004", P, "high", "Cluster-wide role bound to a workload ServiceAccount",
-    "Bind only a namespaced Role (never a ClusterRole) with a RoleBinding in the server's "
-    "namespace.",
-)
-WILDCARD = Rule(
-    "MCP-RBAC-005", P, "high", "Role rule uses a wildcard",
-    "List explicit apiGroups, resources, verbs and nonResourceURLs; never '*'.",
-)
-SECRETS = Rule(
-    "MCP-RBAC-006", P, "high", "Role grants access to Secrets",
-    "Remove secrets from the Role; mount secrets as files through the Secrets Store CSI "
-    "driver.",
-)
-POD_SUBRESOURCES = Rule(
-    "MCP-RBAC-007", P, "high",
-    "Role grants pods/exec, attach, portforward, ephemeralcontainers or a proxy subresource",
-    "Remove pods/exec, pods/attach, pods/portforward, pods/ephemeralcontainers and the "
-    "pods/proxy, services/proxy and nodes/proxy subresources from the Role.",
-)
-WRITE_VERBS = Rule(
-    "MCP-RBAC-008", P, "high", "Role grants write verbs",
-    "Keep only get and watch; remove create, update, patch, delete and deletecollection.",
-)
-ESCALATION_VERBS = Rule(
-    "MCP-RBAC-009", P, "high", "Role grants bind, escalate or impersonate",
-    "Remove the bind, escalate and impersonate verbs.",
-)
-UNNAMED_READ = Rule(
-    "MCP-RBAC-010", P, "medium", "Role reads objects without resourceNames",
-    "Add resourceNames listing the exact objects (e.g. the ConfigMaps the server reads) and "
-    "keep the verbs to get/watch.",
-)
-
-TOKEN_REQUEST = Rule(
-    "MCP-RBAC-011", P, "high", "Role can mint ServiceAccount tokens (serviceaccounts/token)",
-    "Remove create on serviceaccounts/token: it issues tokens for every ServiceAccount in "
-    "the namespace; mount a projected serviceAccountToken volume instead.",
-)
-
-RULES = (
-    DEFAULT_SA, POD_AUTOMOUNT, SA_AUTOMOUNT, CLUSTER_BINDING, WILDCARD, SECRETS,
-    POD_SUBRESOURCES, WRITE_VERBS, ESCALATION_VERBS, UNNAMED_READ, TOKEN_REQUEST,
-)
-
 _READ = ("get", "list", "watch")
 _WRITE = ("create", "update", "patch", "delete", "deletecollection")
 _ESCALATE = ("bind", "escalate", "impersonate")
@@ -120,27 +64,6 @@ _ALL_ACCOUNTS_GROUPS = ("system:serviceaccounts", "system:authenticated",
 _ALL_ACCOUNTS_USERS = ("system:anonymous", "system:authenticated", "system:unauthenticated")
 _SA_GROUP_PREFIX = "system:serviceaccounts:"
 _SA_USER_PREFIX = "system:serviceaccount:"
-
-
-def check(ctx: Context) -> Iterator[Hit]:
-    """All RBAC findings for the documents in ``ctx``."""
-    for w in ctx.workloads:
-        if w.service_account == "default":
-            yield hit(DEFAULT_SA, w.doc, f"{w.spec_path}.serviceAccountName",
-                      f"{w.kind} {w.name} runs as the default ServiceAccount")
-        if w.spec.get("automountServiceAccountToken") is not False:
-            yield hit(POD_AUTOMOUNT, w.doc, f"{w.spec_path}.automountServiceAccountToken",
-                      f"{w.kind} {w.name} does not set automountServiceAccountToken: false, "
-                      "so a token is mounted at /var/run/secrets/kubernetes.io/serviceaccount")
-    for doc in ctx.of_kind("ServiceAccount"):
-        if doc.get("automountServiceAccountToken") is not False:
-            name = as_dict(doc.get("metadata")).get("name")
-            yield hit(SA_AUTOMOUNT, doc, "automountServiceAccountToken",
-                      f"ServiceAccount {name} does not set automountServiceAccountToken: false")
-    yield from _bindings(ctx)
-    for doc in ctx.of_kind("Role", "ClusterRole"):
-        who = f"{doc.get('kind')} {as_dict(doc.get('metadata')).get('name')}"
-        yield from _rules(doc, as_list(doc.get("rules")), who, lambda i: f"rules[{i}]")
 
 
 def _workload_accounts(ctx: Context) -> set[tuple[str, str]]:
@@ -197,40 +120,6 @@ def reaches(binding: Doc, subject: Any, accounts: set[tuple[str, str]]) -> str |
     return None
 
 
-def _bindings(ctx: Context) -> Iterator[Hit]:
-    accounts = _workload_accounts(ctx)
-    cluster_roles = {name_of(d): d for d in ctx.of_kind("ClusterRole")}
-    for doc in ctx.of_kind("ClusterRoleBinding", "RoleBinding"):
-        ref = as_dict(doc.get("roleRef"))
-        if doc.get("kind") == "RoleBinding" and ref.get("kind") != "ClusterRole":
-            continue  # a namespaced Role: its rules are judged on the Role itself
-        role = ref.get("name")
-        who = f"{doc.get('kind')} {name_of(doc)}"
-        for index, subject in enumerate(as_list(doc.get("subjects"))):
-            via = reaches(doc, subject, accounts)
-            if via is None:
-                continue
-            if doc.get("kind") == "ClusterRoleBinding":
-                yield hit(CLUSTER_BINDING, doc, f"subjects[{index}]",
-                          f"{who} grants ClusterRole {role!r} cluster-wide to {via}")
-                continue
-            # A RoleBinding grants the ClusterRole's rules in its own namespace only: judge
-            # those rules, not the binding.
-            defined = cluster_roles.get(role) if isinstance(role, str) else None
-            if defined is not None and not as_dict(defined.get("aggregationRule")):
-                continue  # its rules are judged on the ClusterRole in the input
-            if defined is None and isinstance(role, str) and role in BUILTIN_CLUSTER_ROLES:
-                yield from _rules(doc, BUILTIN_CLUSTER_ROLES[role],
-                                  f"{who} (built-in ClusterRole {role}, bound to {via})",
-                                  lambda _: "roleRef")
-                continue
-            why = ("is aggregated from every ClusterRole its aggregationRule selects"
-                   if defined is not None else "is not in the input")
-            yield hit(CLUSTER_BINDING, doc, f"subjects[{index}]",
-                      f"{who} grants ClusterRole {role!r} to {via}; the ClusterRole {why}, "
-                      "so what it grants cannot be judged")
-
-
 def _strings(value: Any) -> list[str]:
     # RBAC compares names exactly (case-sensitive): "Secrets" grants nothing.
     return [v for v in as_list(value) if isinstance(v, str)]
@@ -243,42 +132,251 @@ def _grants(resources: list[str], resource: str) -> bool:
     return any(r in ("*", resource) or (sub and r == f"*/{sub}") for r in resources)
 
 
-def _rules(doc: Doc, rules: list[Any], who: str, where: Callable[[int], str]) -> Iterator[Hit]:
-    for index, item in enumerate(rules):
-        rule = as_dict(item)
-        path = where(index)
-        groups, resources = _strings(rule.get("apiGroups")), _strings(rule.get("resources"))
-        verbs, urls = _strings(rule.get("verbs")), _strings(rule.get("nonResourceURLs"))
-        all_verbs = "*" in verbs
-        core = "" in groups or "*" in groups
-        shown = ", ".join(verbs) or "no verbs"
-        wild = [k for k, vals in (("apiGroups", groups), ("resources", resources),
-                                  ("verbs", verbs), ("nonResourceURLs", urls))
+@dataclass(frozen=True)
+class _Grant:
+    """One rule of a Role, a ClusterRole or a built-in ClusterRole bound by a RoleBinding,
+    read once for the seven rules that judge what it grants."""
+
+    doc: Doc
+    what: str  # "<who> rule <index>", as messages name it
+    path: str
+    groups: list[str]
+    resources: list[str]
+    verbs: list[str]
+    urls: list[str]
+    names: bool  # has resourceNames
+
+    @property
+    def core(self) -> bool:
+        return "" in self.groups or "*" in self.groups
+
+    def verbs_in(self, verbs: tuple[str, ...]) -> list[str]:
+        """The verbs of ``verbs`` this rule grants ('*' grants every one)."""
+        return [v for v in verbs if "*" in self.verbs or v in self.verbs]
+
+
+def _grants_of(doc: Doc, rules: list[Any], who: str, path: Callable[[int], str]) -> list[_Grant]:
+    return [
+        _Grant(doc, f"{who} rule {index}", path(index), _strings(r.get("apiGroups")),
+               _strings(r.get("resources")), _strings(r.get("verbs")),
+               _strings(r.get("nonResourceURLs")), bool(as_list(r.get("resourceNames"))))
+        for index, r in ((i, as_dict(item)) for i, item in enumerate(rules))
+    ]
+
+
+@dataclass
+class _Bindings:
+    """What the bindings in the input grant the workloads' ServiceAccounts, resolved once."""
+
+    cluster: list[Hit] = field(default_factory=list)  # MCP-RBAC-004 findings
+    grants: list[_Grant] = field(default_factory=list)  # every role rule to judge
+
+
+def _bindings(ctx: Context) -> _Bindings:
+    accounts = _workload_accounts(ctx)
+    cluster_roles = {name_of(d): d for d in ctx.of_kind("ClusterRole")}
+    out = _Bindings()
+    for doc in ctx.of_kind("ClusterRoleBinding", "RoleBinding"):
+        ref = as_dict(doc.get("roleRef"))
+        if doc.get("kind") == "RoleBinding" and ref.get("kind") != "ClusterRole":
+            continue  # a namespaced Role: its rules are judged on the Role itself
+        role = ref.get("name")
+        who = f"{doc.get('kind')} {name_of(doc)}"
+        for index, subject in enumerate(as_list(doc.get("subjects"))):
+            via = reaches(doc, subject, accounts)
+            if via is None:
+                continue
+            if doc.get("kind") == "ClusterRoleBinding":
+                out.cluster.append(hit(cluster_binding, doc, f"subjects[{index}]",
+                                       f"{who} grants ClusterRole {role!r} cluster-wide to "
+                                       f"{via}"))
+                continue
+            # A RoleBinding grants the ClusterRole's rules in its own namespace only: judge
+            # those rules, not the binding.
+            defined = cluster_roles.get(role) if isinstance(role, str) else None
+            if defined is not None and not as_dict(defined.get("aggregationRule")):
+                continue  # its rules are judged on the ClusterRole in the input
+            if defined is None and isinstance(role, str) and role in BUILTIN_CLUSTER_ROLES:
+                out.grants += _grants_of(
+                    doc, BUILTIN_CLUSTER_ROLES[role],
+                    f"{who} (built-in ClusterRole {role}, bound to {via})", lambda _: "roleRef")
+                continue
+            why = ("is aggregated from every ClusterRole its aggregationRule selects"
+                   if defined is not None else "is not in the input")
+            out.cluster.append(hit(cluster_binding, doc, f"subjects[{index}]",
+                                   f"{who} grants ClusterRole {role!r} to {via}; the "
+                                   f"ClusterRole {why}, so what it grants cannot be judged"))
+    for doc in ctx.of_kind("Role", "ClusterRole"):
+        who = f"{doc.get('kind')} {as_dict(doc.get('metadata')).get('name')}"
+        out.grants += _grants_of(doc, as_list(doc.get("rules")), who, lambda i: f"rules[{i}]")
+    return out
+
+
+def _granted(ctx: Context) -> list[_Grant]:
+    return ctx.shared(_bindings).grants
+
+
+_POD = [POD_SPEC]
+_ROLES = ["Role", "ClusterRole", "RoleBinding"]
+_ROLES_NOTE = """Checked on every Role and ClusterRole in the input, and on the built-in
+ClusterRoles (`cluster-admin`, `admin`, `edit`, `view`, by their bootstrap rules) that a
+RoleBinding grants to a workload's ServiceAccount (findings on the RoleBinding, path
+`roleRef`), by what they grant as the RBAC authorizer matches it: names are compared exactly
+(`Secrets` grants nothing), `*` in apiGroups, resources or verbs grants everything it stands
+for, and `*/proxy` matches `pods/proxy`, `services/proxy` and `nodes/proxy`."""
+
+
+@rule(
+    "MCP-RBAC-001", P, "medium", "Pod runs as the default ServiceAccount", kinds=_POD,
+    fix="Create a dedicated ServiceAccount and set spec.serviceAccountName to it.",
+)
+def default_sa(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        if w.service_account == "default":
+            yield hit(default_sa, w.doc, f"{w.spec_path}.serviceAccountName",
+                      f"{w.kind} {w.name} runs as the default ServiceAccount")
+
+
+@rule(
+    "MCP-RBAC-002", P, "high", "Pod automounts its ServiceAccount token", kinds=_POD,
+    fix="Set automountServiceAccountToken: false on the pod spec; if the server must call the "
+    "API, mount a short-lived projected serviceAccountToken volume instead.",
+)
+def pod_automount(ctx: Context) -> Iterator[Hit]:
+    for w in ctx.workloads:
+        if w.spec.get("automountServiceAccountToken") is not False:
+            yield hit(pod_automount, w.doc, f"{w.spec_path}.automountServiceAccountToken",
+                      f"{w.kind} {w.name} does not set automountServiceAccountToken: false, "
+                      "so a token is mounted at /var/run/secrets/kubernetes.io/serviceaccount")
+
+
+@rule(
+    "MCP-RBAC-003", P, "medium", "ServiceAccount automounts its token",
+    kinds=["ServiceAccount"],
+    fix="Set automountServiceAccountToken: false on the ServiceAccount.",
+)
+def sa_automount(ctx: Context) -> Iterator[Hit]:
+    for doc in ctx.of_kind("ServiceAccount"):
+        if doc.get("automountServiceAccountToken") is not False:
+            name = as_dict(doc.get("metadata")).get("name")
+            yield hit(sa_automount, doc, "automountServiceAccountToken",
+                      f"ServiceAccount {name} does not set automountServiceAccountToken: false")
+
+
+@rule(
+    "MCP-RBAC-004", P, "high", "Cluster-wide role bound to a workload ServiceAccount",
+    kinds=["ClusterRoleBinding", "RoleBinding"],
+    fix="Bind only a namespaced Role (never a ClusterRole) with a RoleBinding in the server's "
+    "namespace.",
+    description="""Flags a ClusterRoleBinding whose subjects include a ServiceAccount used by
+    a workload or defined in the input (or `default`), in any of the forms the API server
+    matches: the `ServiceAccount` itself, `Group` `system:serviceaccounts`,
+    `system:serviceaccounts:<ns>`, `system:authenticated` or `system:unauthenticated`
+    (anonymous requests: the pod can use those grants without any token), `User`
+    `system:serviceaccount:<ns>:<name>` or `system:anonymous`. A ServiceAccount subject
+    without a namespace is in the RoleBinding's namespace; in a ClusterRoleBinding it matches
+    nobody (the API refuses it). A RoleBinding to a ClusterRole grants that role's rules in
+    one namespace, so it is judged by those rules (MCP-RBAC-005 to 011); a RoleBinding to a
+    ClusterRole that is neither in the input nor built in, or to an aggregated one (its rules
+    come from every ClusterRole its `aggregationRule` selects, which the input cannot show),
+    is MCP-RBAC-004.""",
+)
+def cluster_binding(ctx: Context) -> Iterator[Hit]:
+    return iter(ctx.shared(_bindings).cluster)
+
+
+@rule(
+    "MCP-RBAC-005", P, "high", "Role rule uses a wildcard", kinds=_ROLES,
+    fix="List explicit apiGroups, resources, verbs and nonResourceURLs; never '*'.",
+    description=f"{_ROLES_NOTE} Flags `*` in `nonResourceURLs` too (`*`, `/api/*`).",
+)
+def wildcard(ctx: Context) -> Iterator[Hit]:
+    for g in _granted(ctx):
+        wild = [k for k, vals in (("apiGroups", g.groups), ("resources", g.resources),
+                                  ("verbs", g.verbs), ("nonResourceURLs", g.urls))
                 if any("*" in v for v in vals)]
         if wild:
-            yield hit(WILDCARD, doc, path, f"{who} rule {index} uses '*' in {', '.join(wild)}")
-        if not verbs:
-            continue
-        if core and _grants(resources, "secrets"):
-            yield hit(SECRETS, doc, path, f"{who} rule {index} grants {shown} on secrets")
-        subs = [s for s in _SUBRESOURCES if core and _grants(resources, s)]
-        if subs:
-            yield hit(POD_SUBRESOURCES, doc, path,
-                      f"{who} rule {index} grants {shown} on {', '.join(subs)}")
-        if core and _grants(resources, "serviceaccounts/token") and (
-                all_verbs or "create" in verbs):
-            yield hit(TOKEN_REQUEST, doc, path,
-                      f"{who} rule {index} grants create on serviceaccounts/token")
-        writes = [v for v in _WRITE if all_verbs or v in verbs]
+            yield hit(wildcard, g.doc, g.path, f"{g.what} uses '*' in {', '.join(wild)}")
+
+
+@rule(
+    "MCP-RBAC-006", P, "high", "Role grants access to Secrets", kinds=_ROLES,
+    fix="Remove secrets from the Role; mount secrets as files through the Secrets Store CSI "
+    "driver.",
+    description="Resources `*` in the core group include `secrets`.",
+)
+def secrets(ctx: Context) -> Iterator[Hit]:
+    for g in _granted(ctx):
+        if g.verbs and g.core and _grants(g.resources, "secrets"):
+            yield hit(secrets, g.doc, g.path, f"{g.what} grants {', '.join(g.verbs)} on secrets")
+
+
+@rule(
+    "MCP-RBAC-007", P, "high",
+    "Role grants pods/exec, attach, portforward, ephemeralcontainers or a proxy subresource",
+    kinds=_ROLES,
+    fix="Remove pods/exec, pods/attach, pods/portforward, pods/ephemeralcontainers and the "
+    "pods/proxy, services/proxy and nodes/proxy subresources from the Role.",
+    description="""Covers `pods/exec`, `pods/attach`, `pods/portforward`,
+    `pods/ephemeralcontainers` (adds a container to a running pod) and the proxy
+    subresources (reach pods, Services and the kubelet through the API server, bypassing
+    NetworkPolicy).""",
+)
+def pod_subresources(ctx: Context) -> Iterator[Hit]:
+    for g in _granted(ctx):
+        subs = [s for s in _SUBRESOURCES if g.core and _grants(g.resources, s)]
+        if g.verbs and subs:
+            yield hit(pod_subresources, g.doc, g.path,
+                      f"{g.what} grants {', '.join(g.verbs)} on {', '.join(subs)}")
+
+
+@rule(
+    "MCP-RBAC-008", P, "high", "Role grants write verbs", kinds=_ROLES,
+    fix="Keep only get and watch; remove create, update, patch, delete and deletecollection.",
+)
+def write_verbs(ctx: Context) -> Iterator[Hit]:
+    for g in _granted(ctx):
+        writes = g.verbs_in(_WRITE)
         if writes:
-            yield hit(WRITE_VERBS, doc, path,
-                      f"{who} rule {index} grants {', '.join(writes)} on "
-                      f"{', '.join(resources or urls) or 'nothing'}")
-        esc = [v for v in _ESCALATE if all_verbs or v in verbs]
+            yield hit(write_verbs, g.doc, g.path,
+                      f"{g.what} grants {', '.join(writes)} on "
+                      f"{', '.join(g.resources or g.urls) or 'nothing'}")
+
+
+@rule(
+    "MCP-RBAC-009", P, "high", "Role grants bind, escalate or impersonate", kinds=_ROLES,
+    fix="Remove the bind, escalate and impersonate verbs.",
+)
+def escalation_verbs(ctx: Context) -> Iterator[Hit]:
+    for g in _granted(ctx):
+        esc = g.verbs_in(_ESCALATE)
         if esc:
-            yield hit(ESCALATION_VERBS, doc, path, f"{who} rule {index} grants {', '.join(esc)}")
-        reads = [v for v in _READ if all_verbs or v in verbs]
-        if reads and resources and not as_list(rule.get("resourceNames")):
-            yield hit(UNNAMED_READ, doc, path,
-                      f"{who} rule {index} grants {', '.join(reads)} on "
-                      f"{', '.join(resources)} without resourceNames")
+            yield hit(escalation_verbs, g.doc, g.path, f"{g.what} grants {', '.join(esc)}")
+
+
+@rule(
+    "MCP-RBAC-010", P, "medium", "Role reads objects without resourceNames", kinds=_ROLES,
+    fix="Add resourceNames listing the exact objects (e.g. the ConfigMaps the server reads) "
+    "and keep the verbs to get/watch.",
+    description="The built-in `view` ClusterRole bound by a RoleBinding is flagged here.",
+)
+def unnamed_read(ctx: Context) -> Iterator[Hit]:
+    for g in _granted(ctx):
+        reads = g.verbs_in(_READ)
+        if reads and g.resources and not g.names:
+            yield hit(unnamed_read, g.doc, g.path,
+                      f"{g.what} grants {', '.join(reads)} on {', '.join(g.resources)} "
+                      "without resourceNames")
+
+
+@rule(
+    "MCP-RBAC-011", P, "high", "Role can mint ServiceAccount tokens (serviceaccounts/token)",
+    kinds=_ROLES,
+    fix="Remove create on serviceaccounts/token: it issues tokens for every ServiceAccount "
+    "in the namespace; mount a projected serviceAccountToken volume instead.",
+)
+def token_request(ctx: Context) -> Iterator[Hit]:
+    for g in _granted(ctx):
+        if g.core and _grants(g.resources, "serviceaccounts/token") and g.verbs_in(("create",)):
+            yield hit(token_request, g.doc, g.path,
+                      f"{g.what} grants create on serviceaccounts/token")
