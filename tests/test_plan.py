@@ -15,7 +15,7 @@ from jinja2 import nodes
 from scaffold import conventions, plan, render, values
 from scaffold.errors import ValuesError
 
-from support import EXAMPLES
+from support import EXAMPLES, example_values
 
 TEMPLATES = Path(render.__file__).resolve().parent.parent / "templates"
 BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "github-mcp.yaml").read_text())
@@ -93,14 +93,14 @@ def test_extra_labels_may_not_replace_a_generated_one() -> None:
             values.validate(data)
 
 
-def test_render_writes_exactly_the_files_the_plan_lists() -> None:
-    for path in sorted(EXAMPLES.glob("*.yaml")):
-        v = values.load(str(path))
-        server = plan.build(v).servers[0]
-        files = render.render(v)
-        assert [f.path for f in files] == [m.name for m in server.outputs if m.when]
-        listed = yaml.safe_load(next(f.text for f in files if f.path == "kustomization.yaml"))
-        assert listed["resources"] == [f.path for f in files if f.is_manifest]
+@pytest.mark.parametrize("path", example_values(), ids=lambda p: p.stem)
+def test_render_writes_exactly_the_files_the_plan_lists(path: Path) -> None:
+    v = values.load(str(path))
+    server = plan.build(v).servers[0]
+    files = render.render(v)
+    assert [f.path for f in files] == [m.name for m in server.outputs if m.when]
+    listed = yaml.safe_load(next(f.text for f in files if f.path == "kustomization.yaml"))
+    assert listed["resources"] == [f.path for f in files if f.is_manifest]
 
 
 def test_minimal_values_leave_out_what_they_do_not_need() -> None:
