@@ -58,7 +58,12 @@ class InputError(ScaffoldError):
     """Bad input or usage: exit 2, one line per problem."""
 
     def __init__(self, problems: Iterable[Problem], source: str = "") -> None:
-        self.problems = sorted(set(problems))
+        # One line per (key, message): the same problem found twice (e.g. by the schema and by
+        # a semantic check, with different codes) is reported once, with its first code.
+        unique: dict[tuple[str, str], Problem] = {}
+        for p in problems:
+            unique.setdefault((p.key, p.message), p)
+        self.problems = sorted(unique.values(), key=lambda p: (p.key, p.message))
         self.source = source
         super().__init__("; ".join(str(p) for p in self.problems))
 

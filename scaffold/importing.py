@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from . import serverjson
 from . import values as values_mod
-from .errors import MissingAnswersError, Problem, ValuesError
+from .errors import MissingAnswersError, Problem, ProblemCode, ValuesError
 from .serverjson import Hint, Question
 
 # Keys an import may produce that this version's values schema may not define (they arrive
@@ -72,7 +72,7 @@ def _unknown_keys(imported: dict[str, Any], given: dict[str, Any], questions: li
     or asks for, that the values schema does not define (Contract v2 keys). Keys the --values
     file adds are judged later, with the rest of that file."""
     found = {p.key for p in values_mod.schema_problems(serverjson.merge(imported, given))
-             if p.message.startswith("unknown key") and serverjson._answered(imported, p.key)}
+             if p.code is ProblemCode.UNKNOWN_KEY and serverjson._answered(imported, p.key)}
     found |= {q.key for q in questions if not _known(re.split(r"[.\[]", q.key)[0])}
     if found:
         raise ValuesError([Problem(key, "the description needs this key, which this version of"
@@ -140,8 +140,9 @@ def answer_defaults(imp: Imported) -> dict[str, Any]:
     if missing:
         named = {p.key for p in missing}
         hint = "is missing; nobody can be asked (no terminal or --no-input): give it in --values"
-        missing += [Problem(p.key, hint) for p in values_mod.schema_problems(raw)
-                    if p.message == "is required" and p.key not in named]
+        missing += [Problem(p.key, hint, ProblemCode.REQUIRED)
+                    for p in values_mod.schema_problems(raw)
+                    if p.code is ProblemCode.REQUIRED and p.key not in named]
         raise MissingAnswersError(missing, imp.source)
     return raw
 

@@ -6,9 +6,10 @@ import sys
 from dataclasses import replace
 from typing import Any, TextIO
 
+from . import servers
 from . import values as values_mod
-from .errors import MissingAnswersError, ProblemCode, ValuesError
-from .render import RenderedFile, render
+from .errors import MissingAnswersError, Problem, ProblemCode, ValuesError
+from .render import RenderedFile, render, render_tree
 from .verify import verify
 from .write import check_destination, write_directory, write_listing, write_stream
 
@@ -18,6 +19,24 @@ def build(v: values_mod.Values) -> list[RenderedFile]:
     files = render(v)
     verify(files, v["kubernetesVersion"])
     return files
+
+
+def _tree(raw: dict[str, Any], source: str, err: TextIO) -> tuple[list[RenderedFile], str]:
+    """A `servers:` file: checked, rendered as a tree and verified as one bundle."""
+    try:
+        team = servers.validate(raw, source)
+    except ValuesError as exc:
+        if not any(p.code is ProblemCode.REQUIRED for p in exc.problems):
+            raise
+        hint = "is missing: give it in --values (a servers: file is not completed by questions)"
+        raise MissingAnswersError(
+            [Problem(p.key, hint, ProblemCode.REQUIRED) if p.code is ProblemCode.REQUIRED else p
+             for p in exc.problems], source) from None
+    for warning in servers.warnings(team):
+        err.write(f"mcp-scaffold: warning: {source}: {warning}\n")
+    files = render_tree(team)
+    verify(files, team.shared["kubernetesVersion"])
+    return files, f"deploy/{team.shared['namespace']}"
 
 
 def _complete(raw: dict[str, Any], source: str, interactive: bool) -> values_mod.Values:
@@ -67,11 +86,15 @@ def new(values_path: str | None, output: str | None, *, interactive: bool, force
         check_destination(output, force, values_path)  # before any question or rendering
     if from_ is not None:
         raw, source = _from_description(from_, raw, values_path, interactive, err)
-    v = _complete(raw, source, interactive)
-    for warning in values_mod.warnings(v):
-        err.write(f"mcp-scaffold: warning: {source}: {warning}\n")
-    files = build(v)
-    target = output or f"deploy/{v['name']}"
+    if servers.has_servers(raw):
+        files, target = _tree(raw, source, err)
+    else:
+        v = _complete(raw, source, interactive)
+        for warning in values_mod.warnings(v):
+            err.write(f"mcp-scaffold: warning: {source}: {warning}\n")
+        files = build(v)
+        target = f"deploy/{v['name']}"
+    target = output or target
     if target == "-":
         write_stream(files, out)
     elif dry_run:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from . import conventions, netranges, providers
+from . import conventions, fqdnpolicy, netranges, providers
 from .providers import SecretProvider
 from .values import Values, check_label_value, egress_excepts, image_tag
 
@@ -202,6 +202,12 @@ class ApiAccess:
 
 
 @dataclass(frozen=True)
+class HostEgress:
+    host: str  # an exact name or a `*.` wildcard (fqdnpolicy.check_host)
+    ports: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class NetworkPlan:
     """The server's allow policy: who may connect, and where it may connect to."""
 
@@ -210,7 +216,12 @@ class NetworkPlan:
     dns: DnsPlan
     downstream: tuple[Downstream, ...]
     api: ApiAccess | None
-    external: tuple[ExternalEgress, ...]
+    external: tuple[ExternalEgress, ...]  # by address: in the NetworkPolicy
+    # By host name: in the CNI's own policy (networkPolicy.flavor), never in the NetworkPolicy.
+    hosts: tuple[HostEgress, ...] = ()
+    flavor: str = "kubernetes"
+    # The CiliumNetworkPolicy or FQDNNetworkPolicy enforcing hosts (None without hosts).
+    host_policy: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +260,9 @@ class NamespacePlan:
     kubernetes_version: str
     default_deny_name: str
     default_deny_labels: Labels
+    # A tree's namespace/ also lets every pod of the namespace ask cluster DNS (None: a
+    # single-server base, whose own NetworkPolicy allows it).
+    dns: DnsPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -318,8 +332,11 @@ class BundlePlan:
 
 
 def build(v: Values) -> BundlePlan:
-    """The plan for checked values (schema-checked, defaults filled): one server and its namespace."""
+    """The plan for checked values (schema-checked, defaults filled): one server and, unless
+    createNamespace is false, its namespace."""
     server = _server(v)
+    if not v["createNamespace"]:
+        return BundlePlan(namespace=None, servers=(server,))
     namespace = NamespacePlan(
         name=v["namespace"],
         labels=_namespace_labels(v),
@@ -328,6 +345,27 @@ def build(v: Values) -> BundlePlan:
         default_deny_labels=server.labels,
     )
     return BundlePlan(namespace=namespace, servers=(server,))
+
+
+def build_tree(shared: Values, servers: tuple[Values, ...]) -> BundlePlan:
+    """The plan of a `servers:` tree: its namespace (unless createNamespace is false), and the
+    servers, each a base without Namespace or default-deny (checked with createNamespace false)."""
+    namespace = None
+    if shared["createNamespace"]:
+        # The namespace's objects belong to no one server: the fixed labels but component.
+        labels = _frozen({**{k: val for k, val in conventions.FIXED_LABELS.items()
+                             if k != "app.kubernetes.io/component"},
+                          **dict(sorted(shared["labels"].items()))})
+        dns = shared["dns"]
+        namespace = NamespacePlan(
+            name=shared["namespace"],
+            labels=_namespace_labels(shared),
+            kubernetes_version=shared["kubernetesVersion"],
+            default_deny_name="default-deny",
+            default_deny_labels=labels,
+            dns=DnsPlan(dns["namespace"], _frozen(dns["podLabels"]), dns["nodeLocalCache"]),
+        )
+    return BundlePlan(namespace=namespace, servers=tuple(_server(v) for v in servers))
 
 
 def _labels(v: Values) -> Labels:
@@ -393,7 +431,7 @@ def _external(rule: Mapping[str, Any]) -> ExternalEgress:
     return ExternalEgress(block, tuple(rule["ports"]), internet=not _PRIVATE.isdisjoint(block.excepts))
 
 
-def _network(v: Values, api: ApiAccess | None) -> NetworkPlan:
+def _network(v: Values, api: ApiAccess | None, labels: Labels) -> NetworkPlan:
     dns = v["dns"]
     return NetworkPlan(
         selector=_frozen({conventions.INSTANCE_LABEL: v["name"]}),
@@ -403,8 +441,27 @@ def _network(v: Values, api: ApiAccess | None) -> NetworkPlan:
                                     _frozen(d["podLabels"]), tuple(d["ports"]))
                          for d in v["downstream"]),
         api=api,
-        external=tuple(_external(r) for r in v["externalEgress"]),
+        external=tuple(_external(r) for r in v["externalEgress"] if "cidr" in r),
+        **_host_egress(v, labels),
     )
+
+
+def _host_egress(v: Values, labels: Labels) -> dict[str, Any]:
+    """The host-name rules and the policy of networkPolicy.flavor that enforces them (values
+    refuse host rules with flavor kubernetes)."""
+    hosts = tuple(HostEgress(r["host"], tuple(r["ports"])) for r in v["externalEgress"]
+                  if "host" in r)
+    flavor = v["networkPolicy"]["flavor"]
+    pairs = [(h.host, h.ports) for h in hosts]
+    selector = {conventions.INSTANCE_LABEL: v["name"]}
+    policy: dict[str, Any] | None = None
+    if hosts and flavor == "cilium":
+        dns = v["dns"]
+        policy = fqdnpolicy.cilium_network_policy(v["name"], v["namespace"], selector, pairs,
+                                                  [(dns["namespace"], dns["podLabels"])], labels)
+    elif hosts and flavor == "gke":
+        policy = fqdnpolicy.fqdn_network_policy(v["name"], v["namespace"], selector, pairs, labels)
+    return {"hosts": hosts, "flavor": flavor, "host_policy": policy}
 
 
 def _server_container(v: Values, home: str | None, api: ApiAccess | None,
@@ -465,7 +522,7 @@ def _ingress_note(v: Values) -> str:
 
 
 def _outputs(api: ApiAccess | None, secrets: SecretsPlan | None, disruption: Disruption | None,
-             namespace: bool, claims: bool = False) -> tuple[Manifest, ...]:
+             namespace: bool, flavor: str | None, claims: bool = False) -> tuple[Manifest, ...]:
     # Apply order: the namespace and identity first, the workload after what it needs.
     return (
         Manifest("namespace.yaml", "namespace.yaml.j2", namespace),
@@ -473,6 +530,8 @@ def _outputs(api: ApiAccess | None, secrets: SecretsPlan | None, disruption: Dis
         Manifest("role.yaml", "role.yaml.j2", api is not None),
         Manifest("rolebinding.yaml", "rolebinding.yaml.j2", api is not None),
         Manifest("networkpolicy.yaml", "networkpolicy.yaml.j2"),
+        Manifest("ciliumnetworkpolicy.yaml", "ciliumnetworkpolicy.yaml.j2", flavor == "cilium"),
+        Manifest("fqdnnetworkpolicy.yaml", "fqdnnetworkpolicy.yaml.j2", flavor == "gke"),
         Manifest("secretproviderclass.yaml", "secretproviderclass.yaml.j2", secrets is not None),
         Manifest("persistentvolumeclaim.yaml", "persistentvolumeclaim.yaml.j2", claims),
         Manifest("deployment.yaml", "deployment.yaml.j2"),
@@ -494,6 +553,7 @@ def _server(v: Values) -> ServerPlan:
     major, minor = (int(x) for x in v["kubernetesVersion"].split("."))
     disruption = (Disruption((major, minor) >= conventions.PDB_EVICTION_POLICY_SINCE)
                   if v["replicas"] >= conventions.HA_REPLICAS else None)
+    network = _network(v, api, labels)
     return ServerPlan(
         name=name,
         namespace=v["namespace"],
@@ -505,13 +565,14 @@ def _server(v: Values) -> ServerPlan:
         image=v["image"],
         sa_annotations=secrets.sa_annotations if secrets else _frozen({}),
         pod=_v2_pod(_pod(v, labels, selector, home, api, secrets), v),
-        network=_network(v, api),
+        network=network,
         secrets=secrets,
         disruption=disruption,
         home=home,
         ingress_note=_ingress_note(v),
         answers=v,
-        outputs=_outputs(api, secrets, disruption, namespace=True,
+        outputs=_outputs(api, secrets, disruption, namespace=v["createNamespace"],
+                         flavor=network.flavor if network.host_policy else None,
                          claims=any(vol["persistent"] for vol in v["volumes"])),
         path=v["path"],
         bridge=_bridge(v),

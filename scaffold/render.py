@@ -30,7 +30,8 @@ class RenderedFile:
     @property
     def is_manifest(self) -> bool:
         """True for files that hold Kubernetes objects (applied by kustomize)."""
-        return self.path.endswith(".yaml") and self.path not in ("kustomization.yaml", "values.yaml")
+        name = self.path.rsplit("/", 1)[-1]  # a tree's files sit in directories
+        return name.endswith(".yaml") and name not in ("kustomization.yaml", "values.yaml")
 
 
 # A plain (unquoted) scalar only where every YAML 1.1 and 1.2 reader agrees it is this string:
@@ -132,6 +133,39 @@ def render(v: Values) -> list[RenderedFile]:
         ctx = {"plan": server, "namespace": bundle.namespace, "resources": server.resources,
                "files": [m.name for m in outputs]}
         files += [RenderedFile(m.name, env.get_template(m.template).render(ctx)) for m in outputs]
+    return files
+
+
+# The files of a tree's namespace/ directory, and of the tree's top: (name, template).
+_NAMESPACE_FILES = (("namespace.yaml", "namespace.yaml.j2"),
+                    ("networkpolicy.yaml", "namespace-networkpolicy.yaml.j2"),
+                    ("kustomization.yaml", "namespace-kustomization.yaml.j2"),
+                    ("README.md", "namespace-README.md.j2"))
+_TOP_FILES = (("kustomization.yaml", "tree-kustomization.yaml.j2"),
+              ("values.yaml", "values.yaml.j2"),
+              ("README.md", "tree-README.md.j2"))
+
+
+def render_tree(team: Any) -> list[RenderedFile]:
+    """The files of a `servers:` tree (servers.Team): the top kustomization.yaml, values.yaml
+    and README.md, namespace/ (unless createNamespace is false), then one directory per
+    server holding what `new` renders for that server alone; same values, same bytes."""
+    from .servers import NAMESPACE_DIR
+
+    bundle = plan.build_tree(team.shared, team.servers)
+    env = _environment()
+    dirs = ([NAMESPACE_DIR] if bundle.namespace else []) + [s.name for s in bundle.servers]
+    ctx = {"namespace": bundle.namespace, "resources": [d + "/" for d in dirs],
+           # values.yaml of a tree is the file as given: defaults filled at the top would
+           # read as settings every server inherits.
+           "plan": {"servers": bundle.servers, "answers": team.answers}}
+    files = [RenderedFile(name, env.get_template(t).render(ctx)) for name, t in _TOP_FILES]
+    if bundle.namespace:
+        ns_ctx = {**ctx, "resources": ["namespace.yaml", "networkpolicy.yaml"]}
+        files += [RenderedFile(f"{NAMESPACE_DIR}/{name}", env.get_template(t).render(ns_ctx))
+                  for name, t in _NAMESPACE_FILES]
+    for v in team.servers:
+        files += [RenderedFile(f"{v['name']}/{f.path}", f.text) for f in render(v)]
     return files
 
 

@@ -33,7 +33,7 @@ from typing import Any
 Predicate = Callable[[Any], bool]
 
 # Bump when the generated code changes: it is part of the cache key of compiled validators.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 # Every keyword Draft202012Validator applies (its VALIDATORS; a test compares the two lists).
 APPLIED = frozenset({
@@ -48,11 +48,12 @@ _SUPPORTED = frozenset({
     "$ref", "additionalProperties", "allOf", "anyOf", "const", "enum", "exclusiveMaximum",
     "exclusiveMinimum", "format", "if", "items", "maxItems", "maxLength", "maxProperties",
     "maximum", "minItems", "minLength", "minProperties", "minimum", "not", "oneOf", "pattern",
-    "patternProperties", "prefixItems", "properties", "required", "type", "uniqueItems",
+    "patternProperties", "prefixItems", "properties", "propertyNames", "required", "type",
+    "uniqueItems",
 })
 # Keywords that need statements (loops over members), so their schema gets a function.
 _APPLICATORS = ("properties", "patternProperties", "additionalProperties", "items",
-                "prefixItems")
+                "prefixItems", "propertyNames")
 _TYPES = {
     "string": "isinstance({v}, str)",
     "null": "{v} is None",
@@ -337,9 +338,20 @@ class _Compiler:
         if not isinstance(node, dict):
             raise _Unsupported("schema is not an object or a boolean")
         lines = [f"if not ({t}): return False" for t in self.tests(node, base, "v", 0)]
+        lines += self.name_lines(node, base)
         lines += self.object_lines(node, base)
         lines += self.array_lines(node, base)
         return [*lines, "return True"]
+
+    def name_lines(self, node: dict[str, Any], base: str) -> list[str]:
+        # propertyNames: every member name of an object is an instance of the subschema.
+        if "propertyNames" not in node:
+            return []
+        test = self.expression(node["propertyNames"], base, "k")
+        if test == "True":
+            return []
+        return ["if isinstance(v, dict):", "    for k in v:",
+                f"        if not ({test}): return False"]
 
     def object_lines(self, node: dict[str, Any], base: str) -> list[str]:
         props = node.get("properties", {})

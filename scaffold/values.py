@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import conventions, kubeschemas, netranges, providers, schemacompiler
+from . import conventions, fqdnpolicy, kubeschemas, netranges, providers, schemacompiler
 from .credentials import credential_reason
 from .errors import InputError, Problem, ProblemCode, ValuesError
 from .policy.image import DIGEST_FORM, DIGEST_PATTERN
@@ -573,9 +573,9 @@ def semantic_problems(v: Values) -> list[Problem]:
             add(f"downstream[{i}].name", f"{n!r} is used twice; each rule needs its own name",
                 ProblemCode.DUPLICATE)
 
-    cidrs = [r["cidr"] for r in v["externalEgress"]]
+    cidrs = [r.get("cidr") for r in v["externalEgress"]]
     for i, c in enumerate(cidrs):
-        if c in cidrs[:i]:
+        if c is not None and c in cidrs[:i]:
             add(f"externalEgress[{i}].cidr", f"{c} is listed twice; merge the ports into one entry",
                 ProblemCode.DUPLICATE)
     if v["configMaps"] and not v["apiServer"]["cidrs"]:
@@ -624,6 +624,7 @@ def semantic_problems(v: Values) -> list[Problem]:
     out.extend(_secrets_problems(v))
     out.extend(transport_problems(v))
     out.extend(storage_problems(v))
+    out.extend(host_egress_problems(v))
     return out
 
 
@@ -815,6 +816,76 @@ def storage_warnings(v: Values) -> Iterator[Problem]:
                       " writes relative paths fails; put it under a volume, /tmp or HOME")
 
 
+# --- egress by host name (networkPolicy.flavor, externalEgress[].host) ---------------------------
+
+# What enforces host names, per flavor, for the messages below.
+_FLAVOR_NEEDS = {"cilium": "Cilium with its DNS proxy (toFQDNs)",
+                 "gke": "GKE Dataplane V2 with FQDN network policy enabled"}
+
+
+def _is_internet(cidr: str) -> bool:
+    # A rule holding a whole private range is an internet rule (plan.ExternalEgress.internet).
+    net = ipaddress.ip_network(cidr)
+    return any(net.version == p.version and p.subnet_of(net)  # type: ignore[arg-type]
+               for p in netranges.PRIVATE)
+
+
+def host_egress_problems(v: Values) -> list[Problem]:
+    """externalEgress rules judged with networkPolicy.flavor: each rule is a cidr or a host;
+    a host needs a flavor that enforces host names; a host's port must not also be open to
+    the whole internet (allow rules add up, so the host rule would restrict nothing)."""
+    out: list[Problem] = []
+    flavor = v["networkPolicy"]["flavor"]
+    rules = v["externalEgress"]
+    wide: dict[int, int] = {}  # port -> index of an internet rule opening it
+    for i, rule in enumerate(rules):
+        if "cidr" in rule and not check_egress_cidr(rule["cidr"]) and _is_internet(rule["cidr"]):
+            for port in rule["ports"]:
+                wide.setdefault(port, i)
+    hosts: list[str] = []
+    for i, rule in enumerate(rules):
+        key = f"externalEgress[{i}]"
+        if ("cidr" in rule) == ("host" in rule):
+            out.append(Problem(key, "must have exactly one of cidr (an address range) or host"
+                               " (a DNS name such as api.example.com)"))
+            continue
+        host = rule.get("host")
+        if host is None:
+            continue
+        if flavor == "kubernetes":
+            out.append(Problem(f"{key}.host", "NetworkPolicy has no host names, so"
+                               " networkPolicy.flavor 'kubernetes' cannot enforce this rule: set"
+                               " networkPolicy.flavor to 'cilium' (Cilium with its DNS proxy)"
+                               " or 'gke' (GKE Dataplane V2 FQDN network policy), or write the"
+                               " API's published address ranges as cidr rules"))
+        if host in hosts:
+            out.append(Problem(f"{key}.host", f"{host} is listed twice; merge the ports into one"
+                               " entry"))
+        hosts.append(host)
+        for port in rule["ports"]:
+            if port in wide:
+                out.append(Problem(f"{key}.host", f"port {port} is already open to the whole"
+                                   f" internet by externalEgress[{wide[port]}].cidr, so this"
+                                   " rule restricts nothing (allow rules add up): drop that"
+                                   " cidr rule or this one"))
+    if flavor == "cilium" and hosts and v["dns"]["nodeLocalCache"]:
+        out.append(Problem("dns.nodeLocalCache", "cannot be combined with host rules on"
+                           " Cilium: toFQDNs allows only addresses Cilium's DNS proxy saw, and"
+                           " DNS sent to NodeLocal DNSCache's link-local address bypasses it"
+                           " unless node-local-dns runs behind a Cilium Local Redirect Policy;"
+                           " set it to false (Cilium then redirects kube-dns traffic itself)"))
+    return out
+
+
+def host_egress_warnings(v: Values) -> list[Problem]:
+    """A flavor that enforces host names, with no host rule to enforce."""
+    flavor = v["networkPolicy"]["flavor"]
+    if flavor != "kubernetes" and not any("host" in r for r in v["externalEgress"]):
+        return [Problem("networkPolicy.flavor", f"changes nothing: no externalEgress rule has a"
+                        f" host, so no {_FLAVOR_NEEDS[flavor]} policy is emitted")]
+    return []
+
+
 def validate(data: Any, source: str = "") -> Values:
     """Check raw values (schema, then semantic rules) and return them with defaults filled.
 
@@ -867,7 +938,7 @@ def _no_effect(v: Values) -> Iterator[Problem]:
 def warnings(v: Values) -> list[Problem]:
     """Things worth saying that do not stop the bundle (e.g. a KV v2 path without /data/, a key
     that changes nothing)."""
-    out = list(_no_effect(v)) + list(storage_warnings(v))
+    out = list(_no_effect(v)) + list(storage_warnings(v)) + host_egress_warnings(v)
     provider = v["secrets"]["provider"]
     if provider == "none":
         return out
@@ -904,6 +975,7 @@ FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "kubernetesVersion": check_kubernetes_version,
     "apiServer.cidrs[]": check_api_cidr,
     "externalEgress[].cidr": check_egress_cidr,
+    "externalEgress[].host": fqdnpolicy.check_host,
     "tmpSize": check_byte_quantity,
     "resources.requests.memory": check_byte_quantity,
     "resources.limits.memory": check_byte_quantity,

@@ -1,6 +1,7 @@
 """Verify rendered objects before anything is written: parse every document back, validate
-built-in kinds against kubernetes-validate's strict schemas for the target version and the
-SecretProviderClass against a schema derived from its CRD, then run the policy rules.
+built-in kinds against kubernetes-validate's strict schemas for the target version, the
+SecretProviderClass against a schema derived from its CRD, CiliumNetworkPolicy and
+FQDNNetworkPolicy against fqdnpolicy's strict schemas, then run the policy rules.
 
 A document is first put to a validator compiled from its schema (kubeschemas.py,
 schemacompiler.py: the same verdict, in microseconds, from the user's cache); only a document
@@ -15,7 +16,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from . import kubeschemas, providers, schemacompiler, yamlio
+from . import fqdnpolicy, kubeschemas, providers, schemacompiler, yamlio
 from .errors import InputError, VerificationError
 from .render import RenderedFile
 
@@ -129,6 +130,9 @@ def _inlined_memo(version: str) -> dict[str, Any]:
 def _compiled(version: str, kind: str, api_version: str) -> schemacompiler.Predicate | None:
     if (kind, api_version) == ("SecretProviderClass", SPC_API_VERSION):
         return kubeschemas.compiled_validator(version, kind, api_version, _crd_schema(version))
+    if (kind, api_version) in fqdnpolicy.SCHEMAS:
+        return kubeschemas.compiled_validator(version, kind, api_version,
+                                              fqdnpolicy.SCHEMAS[(kind, api_version)]())
     return kubeschemas.compiled_validator(version, kind, api_version)
 
 
@@ -139,6 +143,9 @@ def _validator(version: str, kind: str, api_version: str) -> Any:
     defs, registry = _definitions(version)
     if (kind, api_version) == ("SecretProviderClass", SPC_API_VERSION):
         schema = _crd_schema(version)
+    elif (kind, api_version) in fqdnpolicy.SCHEMAS:
+        # The host-name policies for Cilium and GKE: our own strict schemas of what we emit.
+        schema = fqdnpolicy.SCHEMAS[(kind, api_version)]()
     else:
         path = kubeschemas.kind_schema_path(version, kind, api_version)
         if not path.is_file():
@@ -180,6 +187,9 @@ def schema_failures(doc: Any, version: str) -> list[str]:
 def _message(err: Any) -> str:
     if err.validator == "not" and err.validator_value == {"required": ["secretObjects"]}:
         return "secretObjects is not allowed: it copies the secrets into etcd as Secret objects"
+    allowed = err.schema.get("x-allowed") if isinstance(err.schema, dict) else None
+    if allowed:  # our schemas say what is allowed in words instead of a regular expression
+        return f"must be {allowed}, got {json.dumps(err.instance)[:80]}"
     text: str = err.message
     return text if len(text) <= 200 else text[:197] + "..."
 

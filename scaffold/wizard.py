@@ -33,9 +33,11 @@ _LEAVE_OUT = "(leave out)"
 # pluralise into it.
 _ENTRY_NAMES = {
     "downstream": "downstream service",
-    "externalEgress": "external egress rule (CIDR + ports)",
+    "externalEgress": "external egress rule (CIDR or host name, + ports)",
     "jmesPath": "JSON key to extract (jmesPath)",
 }
+# Keys asked only when their alternative was left out: an egress rule is a cidr or a host.
+_ALTERNATIVES = {"externalEgress[].host": "cidr"}
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _MISSING = object()
 
@@ -290,7 +292,7 @@ class _Wizard:
             # Egress to the API server is only opened for API access.
             self.ask("apiServer.cidrs", required=True)
         self.ask("downstream")
-        self.ask("externalEgress")
+        self.ask("externalEgress")  # and networkPolicy.flavor after a host rule
         self.ask("secrets.provider")
         provider = _get(self.answers, "secrets.provider")
         if isinstance(provider, str) and provider != providers.NONE:
@@ -332,7 +334,13 @@ class _Wizard:
 
     def ask_properties(self, path: str, node: dict[str, Any]) -> None:
         for name in node.get("properties", {}):
+            other = _ALTERNATIVES.get(_schema_path(f"{path}.{name}"))
+            if other and _get(self.answers, f"{path}.{other}") is not _MISSING:
+                continue
             self.ask(f"{path}.{name}")
+        if _schema_path(path) == "externalEgress[]" and _get(self.answers, f"{path}.host") \
+                is not _MISSING:
+            self.ask("networkPolicy.flavor")  # before the rule is judged: it decides
         self.settle(path, lambda: self.ask_properties(path, node))
 
     def settle(self, prefix: str, again: Callable[[], None]) -> None:
@@ -503,7 +511,8 @@ class _Wizard:
     def askable(self, unit: str) -> bool:
         """True if ask_all asks for unit (so forgetting it leads to a new question)."""
         provider = _get(self.answers, "secrets.provider")
-        roots = [*_FIRST, "apiServer.cidrs", "downstream", "externalEgress", "secrets.provider",
+        roots = [*_FIRST, "apiServer.cidrs", "downstream", "externalEgress", "networkPolicy",
+                 "secrets.provider",
                  "secrets.files", "kubernetesVersion"]
         if isinstance(provider, str):
             roots.append(f"secrets.{provider}")
@@ -546,7 +555,7 @@ def summary(v: Values) -> str:
     if v["downstream"]:
         egress.append(f"{len(v['downstream'])} downstream service(s)")
     if v["externalEgress"]:
-        egress.append("external " + ", ".join(r["cidr"] for r in v["externalEgress"])
+        egress.append("external " + ", ".join(r.get("cidr") or r["host"] for r in v["externalEgress"])
                       + " (metadata and link-local excepted)")
     if v["configMaps"]:
         egress.append("the API server " + ", ".join(v["apiServer"]["cidrs"]))

@@ -111,15 +111,49 @@ def _names(entries: list[str]) -> str:
     return shown + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)  # lstat: a link to a directory is not one
+    except OSError:
+        return False
+
+
+def _generated_subdir(path: Path) -> list[str] | None:
+    """The files of a directory of a generated tree (namespace/ or a server's base: a marked
+    kustomization.yaml and nothing but base files), or None if it is anything else."""
+    try:
+        names = sorted(os.listdir(path))
+    except OSError:
+        return None
+    head = _read_head(path / "kustomization.yaml") if "kustomization.yaml" in names else None
+    if head is None or not carries_marker(head):
+        return None
+    known = base_file_names()
+    if any(n not in known or not _is_regular(path / n) for n in names):
+        return None
+    return names
+
+
+def base_entries(path: Path, entries: list[str]) -> list[str]:
+    """entries, with each directory of a generated tree expanded into "dir/file" paths (files
+    first, the directory last, so removing them in order empties it)."""
+    out: list[str] = []
+    for name in entries:
+        sub = _generated_subdir(path / name) if _is_dir(path / name) else None
+        out += [f"{name}/{n}" for n in sub or []] + ([name + "/"] if sub is not None else [name])
+    return out
+
+
 def _not_a_base(path: Path, entries: list[str], values_path: str | None) -> str | None:
-    """Why the non-empty directory path may not be replaced, or None if it is a base the
-    generator wrote and holds nothing else."""
+    """Why the non-empty directory path may not be replaced, or None if it is a base (or a
+    tree of bases: `servers:`) the generator wrote and holds nothing else."""
     known = base_file_names()
     has_values = "values.yaml" in entries and _is_regular(path / "values.yaml")
     head = _read_head(path / "kustomization.yaml") if "kustomization.yaml" in entries else None
     has_marker = head is not None and carries_marker(head)
     if has_values and has_marker:
-        odd = [n for n in entries if n not in known or not _is_regular(path / n)]
+        odd = [n for n in entries if not (n in known and _is_regular(path / n))
+               and not (_is_dir(path / n) and _generated_subdir(path / n) is not None)]
         if not odd:
             return None
         return (f"is a base written by mcp-scaffold but also holds {_names(odd)}, which"
@@ -165,7 +199,7 @@ def _inspect(target: Path, shown: str, force: bool, values_path: str | None) -> 
                           " a whole directory, so run from its parent and name it there")
     if entries and not force:
         raise OutputExistsError(shown)
-    return entries
+    return base_entries(target, entries)
 
 
 def _check_parent(target: Path, shown: str) -> None:
@@ -306,11 +340,14 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _remove_known(directory: Path, names: list[str]) -> str | None:
-    """Remove a directory holding only the named regular files; never recursively. Returns
-    why it could not be removed (it is then left where it is), or None."""
+    """Remove a directory holding only the named regular files (and the named subdirectories,
+    "dir/", once their named files are gone); never recursively. Returns why it could not be
+    removed (it is then left where it is), or None."""
     try:
         for name in names:
-            if _is_regular(directory / name):
+            if name.endswith("/"):
+                os.rmdir(directory / name)
+            elif _is_regular(directory / name):
                 os.unlink(directory / name)
         os.rmdir(directory)
     except OSError as exc:
@@ -330,6 +367,8 @@ def _replace(files: list[RenderedFile], target: Path, shown: str, existing: list
         try:
             for f in files:
                 held.checkpoint()
+                if "/" in f.path:  # a tree (`servers:`): namespace/, one directory per server
+                    (staging / f.path).parent.mkdir(exist_ok=True)
                 with open(staging / f.path, "w", encoding="utf-8", newline="\n") as fh:
                     fh.write(f.text)
                     fh.flush()
@@ -369,10 +408,10 @@ def _replace(files: list[RenderedFile], target: Path, shown: str, existing: list
             try:
                 os.rename(backup, target)
             except OSError as exc:
-                _remove_known(staging, [f.path for f in files])
+                _remove_known(staging, _staged(files))
                 raise OutputError(shown, f"could not be put back ({exc.strerror}): the previous"
                                   f" base is at {backup}") from None
-        _remove_known(staging, [f.path for f in files])
+        _remove_known(staging, _staged(files))
         raise
     _fsync_dir(parent)
     if backup is None:
@@ -382,6 +421,12 @@ def _replace(files: list[RenderedFile], target: Path, shown: str, existing: list
         return []
     return [f"the previous content of {shown} was kept at {backup} ({why}): it was not"
             " written by mcp-scaffold; look at it, then remove it yourself"]
+
+
+def _staged(files: list[RenderedFile]) -> list[str]:
+    # The files, then the directories they made (as "dir/"), for _remove_known.
+    dirs = {f.path.rsplit("/", 1)[0] + "/" for f in files if "/" in f.path}
+    return [f.path for f in files] + sorted(dirs)
 
 
 def write_listing(files: list[RenderedFile], output: str, out: TextIO) -> None:

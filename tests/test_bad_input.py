@@ -154,7 +154,64 @@ CASES = [
     ("mount-relative", "secrets.mountPath", "mnt/secrets", "secrets.mountPath", "absolute"),
     ("mount-not-normal", "secrets.mountPath", "/mnt//secrets/", "secrets.mountPath",
      "normal form: /mnt/secrets"),
+    # Egress by host name (networkPolicy.flavor, externalEgress[].host).
+    ("host-with-kubernetes-flavor", "externalEgress", [{"host": "api.github.com", "ports": [443]}],
+     "externalEgress[0].host", "flavor"),
+    ("host-and-cidr", "externalEgress.0.host", "api.github.com", "externalEgress[0]",
+     "exactly one"),
+    ("host-nor-cidr", "externalEgress", [{"ports": [443]}], "externalEgress[0]", "exactly one"),
+    ("host-ip", "externalEgress", [{"host": "140.82.112.5", "ports": [443]}],
+     "externalEgress[0].host", "cidr rule"),
+    ("host-star", "externalEgress", [{"host": "*", "ports": [443]}], "externalEgress[0].host",
+     "every host"),
+    ("host-metadata", "externalEgress", [{"host": "metadata.google.internal", "ports": [80]}],
+     "externalEgress[0].host", "metadata"),
+    ("host-upper", "externalEgress", [{"host": "API.github.com", "ports": [443]}],
+     "externalEgress[0].host", "lower case"),
+    ("host-inner-wildcard", "externalEgress", [{"host": "api.*.com", "ports": [443]}],
+     "externalEgress[0].host", "first label"),
+    ("host-newline", "externalEgress", [{"host": "api.github.com\n", "ports": [443]}],
+     "externalEgress[0].host", "line break"),
+    ("host-not-string", "externalEgress", [{"host": 7, "ports": [443]}],
+     "externalEgress[0].host", "string"),
+    ("flavor-enum", "networkPolicy", {"flavor": "calico"}, "networkPolicy.flavor",
+     "kubernetes, cilium, gke"),
+    ("flavor-unknown-key", "networkPolicy", {"flavour": "cilium"}, "networkPolicy.flavour",
+     "did you mean 'flavor'"),
+    ("create-namespace-string", "createNamespace", "no", "createNamespace", "boolean"),
 ]
+
+# (id, externalEgress, networkPolicy, dns, key the message must name, words it must contain)
+HOST_CASES = [
+    ("host-port-open-to-internet", [{"cidr": "0.0.0.0/0", "ports": [443]},
+                                    {"host": "api.github.com", "ports": [443]}],
+     {"flavor": "cilium"}, {}, "externalEgress[1].host", "restricts nothing"),
+    ("host-port-open-to-v6-internet", [{"host": "api.github.com", "ports": [443, 80]},
+                                       {"cidr": "::/0", "ports": [80]}],
+     {"flavor": "gke"}, {}, "externalEgress[0].host", "port 80"),
+    ("host-twice", [{"host": "api.github.com", "ports": [443]},
+                    {"host": "api.github.com", "ports": [80]}],
+     {"flavor": "gke"}, {}, "externalEgress[1].host", "twice"),
+    ("cilium-node-local-dns", [{"host": "api.github.com", "ports": [443]}],
+     {"flavor": "cilium"}, {"nodeLocalCache": True}, "dns.nodeLocalCache", "DNS proxy"),
+]
+
+
+@pytest.mark.parametrize("case", HOST_CASES, ids=[c[0] for c in HOST_CASES])
+def test_bad_host_rules_exit_2_naming_the_key(case: tuple[Any, ...], tmp_path: Path,
+                                              cli: Any) -> None:
+    _, egress, network_policy, dns, key, words = case
+    data = {**copy.deepcopy(BASE), "externalEgress": egress, "networkPolicy": network_policy,
+            "dns": dns}
+    f = tmp_path / "values.yaml"
+    f.write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = tmp_path / "out"
+    r = cli("new", "--values", str(f), "--output", str(out), "--no-input")
+    assert r.code == 2, r.err
+    hit = [ln for ln in r.err.strip().splitlines() if f": {key}: " in ln]
+    assert hit and any(words.lower() in ln.lower() for ln in hit), r.err
+    assert "Traceback" not in r.err
+    assert not out.exists() and list(tmp_path.iterdir()) == [f]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

@@ -26,7 +26,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scaffold import codecache, kubeschemas, render, schemacompiler, values, verify
+from scaffold import codecache, kubeschemas, render, schemacompiler, servers, values, verify
 
 from support import EXAMPLES, ROOT, example_values
 
@@ -45,8 +45,11 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 def _example_docs() -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
     for path in example_values():
-        v = values.load(str(path))
-        docs += verify.documents(render.render(v))
+        raw = values.read_file(str(path))
+        if servers.has_servers(raw):  # a `servers:` tree: every base of it
+            docs += verify.documents(render.render_tree(servers.validate(raw, str(path))))
+        else:
+            docs += verify.documents(render.render(values.validate(raw, str(path))))
     return docs
 
 
@@ -188,6 +191,8 @@ DEFS = {"$defs": {
 SCHEMAS: list[Any] = [
     True, False, {}, {"type": "integer"}, {"type": "number"}, {"type": ["boolean", "null"]},
     {"type": "string", "pattern": "^[a-z]+$"}, {"pattern": "b"}, {"type": "array"},
+    {"propertyNames": {"pattern": "^[a-z]+$"}}, {"type": "object", "propertyNames": {"maxLength": 2}},
+    {"propertyNames": False}, {"propertyNames": {"enum": ["a", "b"]}, "additionalProperties": True},
     {"enum": ["a", 1, None, [1, "x"], {"k": True}]}, {"enum": ["apps/v1"]}, {"enum": [1.0]},
     {"const": 1}, {"const": True}, {"const": "x"}, {"const": {"a": [1, 2.0]}},
     {"minimum": 1, "maximum": 3}, {"exclusiveMinimum": 0, "exclusiveMaximum": 1.5},

@@ -1,5 +1,6 @@
-"""Golden files: every example's base is exactly what `new` renders today, it builds with the
-real `kubectl kustomize` into the same objects, and the real Checkov finds nothing in it."""
+"""Golden files: every example's base (or tree of bases, for a `servers:` file) is exactly
+what `new` renders today, it builds with the real `kubectl kustomize` into the same objects,
+and the real Checkov finds nothing in it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scaffold import render, values, verify
+from scaffold import render, servers, values, verify
 
 from support import EXAMPLES, example_values, run_tool, tool
 
@@ -21,15 +22,30 @@ UPDATE = os.environ.get("MCP_SCAFFOLD_UPDATE_GOLDEN") == "1"
 CASES = [p.stem for p in example_values()]
 
 
-def _render(stem: str) -> list[render.RenderedFile]:
-    v = values.load(str(EXAMPLES / f"{stem}.yaml"))
+def _render_file(path: Path) -> list[render.RenderedFile]:
+    raw = values.read_file(str(path))
+    if servers.has_servers(raw):
+        team = servers.validate(raw, str(path))
+        files = render.render_tree(team)
+        verify.verify(files, team.shared["kubernetesVersion"])
+        return files
+    v = values.validate(raw, str(path))
     files = render.render(v)
     verify.verify(files, v["kubernetesVersion"])
     return files
 
 
+def _render(stem: str) -> list[render.RenderedFile]:
+    return _render_file(EXAMPLES / f"{stem}.yaml")
+
+
+TREES = [stem for stem in CASES
+         if servers.has_servers(values.read_file(str(EXAMPLES / f"{stem}.yaml")))]
+
+
 def test_examples_cover_the_three_shapes() -> None:
-    assert {"minimal", "api-access", "github-mcp"} <= set(CASES)
+    assert {"minimal", "api-access", "github-mcp", "team", "github-cilium"} <= set(CASES)
+    assert TREES == ["team"]
 
 
 @pytest.mark.parametrize("stem", CASES)
@@ -37,12 +53,13 @@ def test_golden_base(stem: str) -> None:
     base = EXAMPLES / stem
     files = _render(stem)
     if UPDATE:
-        base.mkdir(exist_ok=True)
-        for old in base.iterdir():
-            old.unlink()
+        if base.exists():
+            shutil.rmtree(base)
         for f in files:
+            (base / f.path).parent.mkdir(parents=True, exist_ok=True)
             (base / f.path).write_text(f.text, encoding="utf-8")
-    on_disk = {p.name: p.read_text("utf-8") for p in base.iterdir()}
+    on_disk = {p.relative_to(base).as_posix(): p.read_text("utf-8")
+               for p in base.rglob("*") if p.is_file()}
     rendered = {f.path: f.text for f in files}
     assert sorted(on_disk) == sorted(rendered), "file set drifted; MCP_SCAFFOLD_UPDATE_GOLDEN=1"
     for name, text in rendered.items():
@@ -62,12 +79,28 @@ def test_kustomize_builds_the_same_objects(stem: str) -> None:
     assert built == rendered
 
 
+@pytest.mark.parametrize("stem", TREES)
+def test_a_tree_builds_one_namespace_and_one_default_deny(stem: str) -> None:
+    proc = run_tool(tool("kubectl"), "kustomize", str(EXAMPLES / stem))
+    assert proc.returncode == 0, proc.stderr
+    docs = [d for d in yaml.safe_load_all(proc.stdout) if d]
+    namespaces = {d["metadata"].get("namespace") for d in docs if d["kind"] != "Namespace"}
+    assert [d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"] == list(namespaces)
+    deny = [d for d in docs if d["kind"] == "NetworkPolicy" and d["spec"]["podSelector"] == {}
+            and d["spec"]["policyTypes"] == ["Ingress", "Egress"]]
+    assert len(deny) == 1 and "ingress" not in deny[0]["spec"] and "egress" not in deny[0]["spec"]
+    raw = values.read_file(str(EXAMPLES / f"{stem}.yaml"))
+    deployments = sorted(d["metadata"]["name"] for d in docs if d["kind"] == "Deployment")
+    assert deployments == sorted(s["name"] for s in raw["servers"])
+
+
 def test_checkov_finds_nothing_in_any_example(tmp_path: Path) -> None:
     # One Checkov run over every base (it costs seconds to start).
     for stem in CASES:
         (tmp_path / stem).mkdir()
         for f in _render(stem):
             if f.is_manifest:
+                (tmp_path / stem / f.path).parent.mkdir(exist_ok=True)
                 (tmp_path / stem / f.path).write_text(f.text, encoding="utf-8")
     proc = run_tool(tool("checkov"), "--skip-download", "--framework", "kubernetes", "-d",
                     str(tmp_path), "-o", "json", "--quiet",
@@ -87,7 +120,7 @@ def test_written_values_reproduce_the_base(stem: str, tmp_path: Path) -> None:
     files = _render(stem)
     written = next(f for f in files if f.path == "values.yaml")
     (tmp_path / "values.yaml").write_text(written.text, encoding="utf-8")
-    again = render.render(values.load(str(tmp_path / "values.yaml")))
+    again = _render_file(tmp_path / "values.yaml")
     assert [(f.path, f.text) for f in again] == [(f.path, f.text) for f in files]
 
 

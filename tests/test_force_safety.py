@@ -269,11 +269,14 @@ def test_regenerating_in_place_reads_the_values_before_replacing_them(tmp_path: 
 
 def test_every_file_new_writes_is_a_known_base_file() -> None:
     # Otherwise a base written today would be refused by the next --force.
-    for example in EXAMPLES.iterdir():
-        if example.is_dir():
-            assert {p.name for p in example.iterdir()} <= base_file_names(), example
-            text = (example / "kustomization.yaml").read_text()
-            assert text.splitlines()[0] == MARKER and carries_marker(text)
+    # A tree's directories (namespace/, one per server) are bases of their own.
+    bases = [d for example in EXAMPLES.iterdir() if example.is_dir()
+             for d in (example, *(s for s in example.iterdir() if s.is_dir()))]
+    assert len(bases) > len([e for e in EXAMPLES.iterdir() if e.is_dir()])  # a tree is here
+    for base in bases:
+        assert {p.name for p in base.iterdir() if p.is_file()} <= base_file_names(), base
+        text = (base / "kustomization.yaml").read_text()
+        assert text.splitlines()[0] == MARKER and carries_marker(text)
 
 
 # --- links, files, parents ------------------------------------------------------------------

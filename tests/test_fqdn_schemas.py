@@ -19,7 +19,6 @@ import copy
 import functools
 import ipaddress
 import re
-import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,13 +27,14 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scaffold import fqdnpolicy, verify, yamlio
 from scaffold.errors import InputError
 from scaffold.fqdnpolicy import check_host
 
+from host_support import HOSTILE, LDH, hosts
 from support import reference, run_tool, tool
 
 # Any Kubernetes version kubernetes-validate bundles: only ObjectMeta is looked up there.
@@ -584,29 +584,6 @@ def test_kubectl_kustomize_builds_the_emitted_objects(tmp_path: Path) -> None:
 
 # --- host names ------------------------------------------------------------------------------
 
-LDH = string.ascii_lowercase + string.digits
-
-
-@st.composite
-def labels_(draw: st.DrawFn, max_size: int = 63) -> str:
-    size = draw(st.integers(1, max_size))
-    if size == 1:
-        return draw(st.sampled_from(LDH))
-    middle = draw(st.text(LDH + "-", min_size=size - 2, max_size=size - 2))
-    return draw(st.sampled_from(LDH)) + middle + draw(st.sampled_from(LDH))
-
-
-@st.composite
-def hosts(draw: st.DrawFn) -> str:
-    names = draw(st.lists(labels_(20), min_size=1, max_size=4))
-    tld = draw(st.text(string.ascii_lowercase, min_size=2, max_size=6))
-    host = ".".join([*names, tld])
-    if draw(st.booleans()):
-        host = "*." + host
-    assume(host.rsplit(".", 1)[-1] not in fqdnpolicy.SPECIAL_TLDS)
-    return host
-
-
 VALID = ["api.github.com", "*.atlassian.net", "api.notion.com", "xn--bcher-kva.de", "a.b.co",
          "1password.com", "x--y.example", "*.s3.amazonaws.com", "a" * 63 + ".com",
          ".".join(["a" * 63] * 3) + "." + "b" * 61]  # 253 characters
@@ -656,11 +633,6 @@ def test_valid_names_pass_everywhere(host: str) -> None:
     assert not cilium_failures(doc)
     assert crd_accepts(doc)
     assert not gke_failures(gke([(host, [443])]))
-
-
-HOSTILE = st.sampled_from(["\n", "\r", "\t", " ", "\x00", "\x7f", "\x1b", "\u200b", "\u00a0",
-                           "\u2028", "\ufeff", "é", "\u0131", "\U0001f600", "/", ":", "@", "_", "..",
-                           "A", "*"])
 
 
 @settings(max_examples=300, deadline=None)

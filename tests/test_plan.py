@@ -93,9 +93,14 @@ def test_extra_labels_may_not_replace_a_generated_one() -> None:
             values.validate(data)
 
 
-@pytest.mark.parametrize("path", example_values(), ids=lambda p: p.stem)
+# Trees (a values file with servers:) are tests/test_servers.py's.
+SINGLE_SERVER_EXAMPLES = [p for p in example_values()
+                          if not yaml.safe_load(p.read_text("utf-8")).get("servers")]
+
+
+@pytest.mark.parametrize("path", SINGLE_SERVER_EXAMPLES, ids=lambda p: p.stem)
 def test_render_writes_exactly_the_files_the_plan_lists(path: Path) -> None:
-    v = values.load(str(path))
+    v = values.validate(values.read_file(str(path)))
     server = plan.build(v).servers[0]
     files = render.render(v)
     assert [f.path for f in files] == [m.name for m in server.outputs if m.when]
@@ -107,7 +112,8 @@ def test_minimal_values_leave_out_what_they_do_not_need() -> None:
     server = _server(yaml.safe_load((EXAMPLES / "minimal.yaml").read_text()))
     left_out = {m.name for m in server.outputs if not m.when}
     assert left_out == {"role.yaml", "rolebinding.yaml", "secretproviderclass.yaml",
-                        "poddisruptionbudget.yaml", "persistentvolumeclaim.yaml"}
+                        "poddisruptionbudget.yaml", "persistentvolumeclaim.yaml",
+                        "ciliumnetworkpolicy.yaml", "fqdnnetworkpolicy.yaml"}
     assert server.api is None and server.secrets is None and not server.pod.projected_token
 
 
