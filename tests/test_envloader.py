@@ -328,7 +328,7 @@ def test_wrapper_keeps_the_servers_own_environment(tmp_path: Path, server: Path,
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(contents=st.lists(st.binary(max_size=300).filter(lambda b: b"\0" not in b),
                          min_size=1, max_size=4),
-       args=st.lists(st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\0"),
+       args=st.lists(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\0"),
                              max_size=30), max_size=5))
 def test_wrapper_hostile_contents_and_args(tmp_path_factory: pytest.TempPathFactory,
                                            contents: list[bytes], args: list[str]) -> None:
@@ -615,7 +615,7 @@ def test_args_file_message_names_the_argument_and_path() -> None:
 
 
 @given(prefix=st.sampled_from(["", "--f=", "-f", "a,", "x:", "'"]),
-       name=st.text(st.characters(whitelist_categories=["L", "N"], whitelist_characters="._-"),
+       name=st.text(st.characters(categories=["L", "N"], include_characters="._-"),
                     min_size=1, max_size=12))
 def test_args_any_spelling_of_an_unproduced_file_is_caught(prefix: str, name: str) -> None:
     produced = {"only"}

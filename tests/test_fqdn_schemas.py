@@ -19,7 +19,6 @@ import copy
 import functools
 import ipaddress
 import re
-import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,13 +27,14 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scaffold import fqdnpolicy, verify, yamlio
 from scaffold.errors import InputError
 from scaffold.fqdnpolicy import check_host
 
+from host_support import HOSTILE, LDH, hosts
 from support import reference, run_tool, tool
 
 # Any Kubernetes version kubernetes-validate bundles: only ObjectMeta is looked up there.
@@ -143,6 +143,13 @@ def _node(doc: Doc, path: tuple[Key, ...]) -> Any:
 def put(*path: Key, value: Any) -> Mutation:
     def mutate(doc: Doc) -> None:
         _node(doc, path[:-1])[path[-1]] = copy.deepcopy(value)
+    return mutate
+
+
+def replace(value: Doc) -> Mutation:
+    def mutate(doc: Doc) -> None:
+        doc.clear()
+        doc.update(copy.deepcopy(value))
     return mutate
 
 
@@ -352,10 +359,10 @@ CILIUM_CASES = [
 ]
 
 
-def test_ours_is_stricter_only_where_a_case_says_why() -> None:
-    for case in CILIUM_CASES:
-        assert case.crd or not case.ours, f"{case.name}: ours would accept what the CRD refuses"
-        assert bool(case.why) == (case.crd != case.ours), case.name
+@pytest.mark.parametrize("case", CILIUM_CASES, ids=[c.name for c in CILIUM_CASES])
+def test_ours_is_stricter_only_where_a_case_says_why(case: Case) -> None:
+    assert case.crd or not case.ours, "ours would accept what the CRD refuses"
+    assert bool(case.why) == (case.crd != case.ours)
 
 
 @pytest.mark.parametrize("case", CILIUM_CASES, ids=[c.name for c in CILIUM_CASES])
@@ -388,11 +395,13 @@ def test_refusals_name_the_field_and_what_is_allowed() -> None:
 
 def test_the_crd_reading_is_not_vacuous() -> None:
     # The conversion keeps what decides verdicts: patterns, enums, oneOf, required fields.
-    egress = crd_validator().schema["properties"]["spec"]["properties"]["egress"]["items"]
+    schema = crd_validator().schema
+    assert isinstance(schema, dict)
+    egress = schema["properties"]["spec"]["properties"]["egress"]["items"]
     fqdn = egress["properties"]["toFQDNs"]["items"]
     assert fqdn["properties"]["matchName"]["pattern"].endswith(r"\Z")
     assert fqdn["additionalProperties"] is False and len(fqdn["oneOf"]) == 2
-    assert crd_validator().schema["required"] == ["metadata"]
+    assert schema["required"] == ["metadata"]
 
 
 def test_the_openapi_reading_follows_the_api_server() -> None:
@@ -441,7 +450,7 @@ GKE_RULE = ("spec", "egress", 0)
 # (name, mutation of the built object, accepted, the fact of the summary doc it checks)
 GKE_CASES: list[tuple[str, Mutation, bool, str]] = [
     ("as built", lambda doc: None, True, "egress[].matches[] name|pattern, ports {protocol, port}"),
-    ("the doc's example shape", lambda doc: (doc.clear(), doc.update(copy.deepcopy(GKE_DOC_EXAMPLE))),
+    ("the doc's example shape", replace(GKE_DOC_EXAMPLE),
      True, "the example of the summary"),
     ("UDP", put(*GKE_RULE, "ports", 0, "protocol", value="UDP"), True, "NetworkPolicy-style ports"),
     ("the archived controller's to[].fqdns[] shape",
@@ -575,29 +584,6 @@ def test_kubectl_kustomize_builds_the_emitted_objects(tmp_path: Path) -> None:
 
 # --- host names ------------------------------------------------------------------------------
 
-LDH = string.ascii_lowercase + string.digits
-
-
-@st.composite
-def labels_(draw: st.DrawFn, max_size: int = 63) -> str:
-    size = draw(st.integers(1, max_size))
-    if size == 1:
-        return draw(st.sampled_from(LDH))
-    middle = draw(st.text(LDH + "-", min_size=size - 2, max_size=size - 2))
-    return draw(st.sampled_from(LDH)) + middle + draw(st.sampled_from(LDH))
-
-
-@st.composite
-def hosts(draw: st.DrawFn) -> str:
-    names = draw(st.lists(labels_(20), min_size=1, max_size=4))
-    tld = draw(st.text(string.ascii_lowercase, min_size=2, max_size=6))
-    host = ".".join([*names, tld])
-    if draw(st.booleans()):
-        host = "*." + host
-    assume(host.rsplit(".", 1)[-1] not in fqdnpolicy.SPECIAL_TLDS)
-    return host
-
-
 VALID = ["api.github.com", "*.atlassian.net", "api.notion.com", "xn--bcher-kva.de", "a.b.co",
          "1password.com", "x--y.example", "*.s3.amazonaws.com", "a" * 63 + ".com",
          ".".join(["a" * 63] * 3) + "." + "b" * 61]  # 253 characters
@@ -647,11 +633,6 @@ def test_valid_names_pass_everywhere(host: str) -> None:
     assert not cilium_failures(doc)
     assert crd_accepts(doc)
     assert not gke_failures(gke([(host, [443])]))
-
-
-HOSTILE = st.sampled_from(["\n", "\r", "\t", " ", "\x00", "\x7f", "\x1b", "\u200b", "\u00a0",
-                           "\u2028", "\ufeff", "é", "\u0131", "\U0001f600", "/", ":", "@", "_", "..",
-                           "A", "*"])
 
 
 @settings(max_examples=300, deadline=None)

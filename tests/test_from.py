@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from scaffold import catalog, values
+from scaffold.digest import DIGEST_FORM
 
 from support import tool
 
@@ -289,7 +290,7 @@ def test_new_from_in_a_terminal_asks_the_open_questions_first(tmp_path: Path) ->
 
     answer("Namespace to deploy into", "\x15mcp-weather\r")
     answer("digest needed: ghcr.io/acme/weather:1.2.0 is tag-only", "\x15sha256:abc\r")
-    child.expect_exact(f"is not {values.DIGEST_FORM}")  # the values file's own message, inline
+    child.expect_exact(f"is not {DIGEST_FORM}")  # the values file's own message, inline
     child.send(f"\x15{DIGEST}\r")
     answer("MODE: access mode", "\x1b[B\r")  # write
     answer("Replicas", "\r")

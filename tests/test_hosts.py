@@ -12,12 +12,12 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_fqdn_schemas import HOSTILE, hosts
 
 from scaffold import fqdnpolicy, render, values, verify
 from scaffold.errors import ValuesError, VerificationError
 from scaffold.render import RenderedFile
 
+from host_support import HOSTILE, hosts
 from support import EXAMPLES
 
 BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "minimal.yaml").read_text())

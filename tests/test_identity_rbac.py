@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scaffold import envloader, render, values, verify
+from scaffold.errors import ValuesError
 
 from support import EXAMPLES
 
@@ -58,10 +59,14 @@ def _egress_blocks(docs: list[dict[str, Any]]) -> list[tuple[str, set[int]]]:
 
 def _link_local(docs: list[dict[str, Any]]) -> list[tuple[str, set[int]]]:
     # Destinations inside 169.254.0.0/16 that some rule allows (not merely excepts).
-    metadata = ipaddress.ip_network("169.254.0.0/16")
-    return [(c, p) for c, p in _egress_blocks(docs)
-            if ipaddress.ip_network(c).version == 4 and ipaddress.ip_network(c).subnet_of(metadata)
-            and c != "169.254.20.10/32"]  # NodeLocal DNSCache
+    metadata = ipaddress.IPv4Network("169.254.0.0/16")
+    out = []
+    for c, p in _egress_blocks(docs):
+        net = ipaddress.ip_network(c)
+        if (isinstance(net, ipaddress.IPv4Network) and net.subnet_of(metadata)
+                and c != "169.254.20.10/32"):  # NodeLocal DNSCache
+            out.append((c, p))
+    return out
 
 
 # --- no cloud token unless asked ----------------------------------------------------------------
@@ -285,7 +290,7 @@ def test_any_cluster_wide_reason_is_refused_or_recorded_exactly(reason: str) -> 
     data["rbac"] = {"clusterRole": "view", "clusterWide": {"reason": reason}}
     try:
         v = values.validate(data)
-    except values.ValuesError as exc:
+    except ValuesError as exc:
         assert all(p.key.startswith("rbac") for p in exc.problems), exc.problems
         return
     docs = verify.verify(render.render(v), v["kubernetesVersion"])
@@ -303,7 +308,7 @@ def test_any_secrets_env_entry_is_refused_or_loaded_as_data(name: str, file: str
     data["secrets"]["env"] = {name: file}
     try:
         v = values.validate(data)
-    except values.ValuesError as exc:
+    except ValuesError as exc:
         assert exc.problems and all(p.key.startswith(("secrets.env", "command", "args"))
                                     for p in exc.problems), exc.problems
         return

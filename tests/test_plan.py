@@ -15,7 +15,7 @@ from jinja2 import nodes
 from scaffold import conventions, plan, render, values
 from scaffold.errors import ValuesError
 
-from support import EXAMPLES
+from support import EXAMPLES, example_values
 
 TEMPLATES = Path(render.__file__).resolve().parent.parent / "templates"
 BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "github-mcp.yaml").read_text())
@@ -93,17 +93,19 @@ def test_extra_labels_may_not_replace_a_generated_one() -> None:
             values.validate(data)
 
 
-def test_render_writes_exactly_the_files_the_plan_lists() -> None:
-    for path in sorted(EXAMPLES.glob("*.yaml")):
-        raw = values.read_file(str(path))
-        if raw.get("servers"):  # a tree: tests/test_servers.py
-            continue
-        v = values.validate(raw)
-        server = plan.build(v).servers[0]
-        files = render.render(v)
-        assert [f.path for f in files] == [m.name for m in server.outputs if m.when]
-        listed = yaml.safe_load(next(f.text for f in files if f.path == "kustomization.yaml"))
-        assert listed["resources"] == [f.path for f in files if f.is_manifest]
+# Trees (a values file with servers:) are tests/test_servers.py's.
+SINGLE_SERVER_EXAMPLES = [p for p in example_values()
+                          if not yaml.safe_load(p.read_text("utf-8")).get("servers")]
+
+
+@pytest.mark.parametrize("path", SINGLE_SERVER_EXAMPLES, ids=lambda p: p.stem)
+def test_render_writes_exactly_the_files_the_plan_lists(path: Path) -> None:
+    v = values.validate(values.read_file(str(path)))
+    server = plan.build(v).servers[0]
+    files = render.render(v)
+    assert [f.path for f in files] == [m.name for m in server.outputs if m.when]
+    listed = yaml.safe_load(next(f.text for f in files if f.path == "kustomization.yaml"))
+    assert listed["resources"] == [f.path for f in files if f.is_manifest]
 
 
 def test_minimal_values_leave_out_what_they_do_not_need() -> None:

@@ -66,7 +66,7 @@ def _deployment(docs: list[dict[str, Any]]) -> dict[str, Any]:
     return next(d for d in docs if d["kind"] == "Deployment")
 
 
-TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40) | st.sampled_from(
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40) | st.sampled_from(
     ["yes", "no", "on", "0755", "1e3", "null", "~", "# c", "a: b", "- x", "'q'", '"dq"',
      "x\n  injected: pwned\nkind2: x", "{a: 1}", "[1]", "&anchor", "*alias", "!!int 3", "",
      "trailing ", " leading", "tab\there", "😀", "\u2028", "%TAG", "@at", "`tick`", "|", ">"])

@@ -157,7 +157,7 @@ def test_the_plan_names_the_bridge_binary_in_the_bridge_dir() -> None:
 
 
 # Free text as a YAML file can carry it: no NUL or other controls (refused at their key).
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+_TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
                 max_size=40).filter(lambda s: values.check_control(s, True) is None)
 
 

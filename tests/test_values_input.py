@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -136,15 +136,28 @@ def _ip_blocks(stream: str) -> list[dict[str, Any]]:
             if "ipBlock" in peer]
 
 
-def _reach(blocks: list[dict[str, Any]]) -> list[Any]:
-    out = []
+_Net = TypeVar("_Net", ipaddress.IPv4Network, ipaddress.IPv6Network)
+
+
+def _less(net: _Net, excepts: list[_Net]) -> list[_Net]:
+    """The addresses of net that none of excepts (one address family) removes."""
+    nets = [net]
+    for exc in excepts:
+        nets = [piece for n in nets for piece in
+                ([n] if not n.overlaps(exc) else [] if n.subnet_of(exc) else
+                 list(n.address_exclude(exc)))]
+    return nets
+
+
+def _reach(blocks: list[dict[str, Any]]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    out: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
     for b in blocks:
-        nets = [ipaddress.ip_network(b["cidr"])]
-        for exc in map(ipaddress.ip_network, b.get("except", [])):
-            nets = [piece for n in nets for piece in
-                    ([n] if not n.overlaps(exc) else [] if n.subnet_of(exc) else
-                     list(n.address_exclude(exc)))]
-        out += nets
+        net = ipaddress.ip_network(b["cidr"])
+        excepts = [ipaddress.ip_network(e) for e in b.get("except", [])]
+        if isinstance(net, ipaddress.IPv4Network):
+            out += _less(net, [e for e in excepts if isinstance(e, ipaddress.IPv4Network)])
+        else:
+            out += _less(net, [e for e in excepts if isinstance(e, ipaddress.IPv6Network)])
     return out
 
 

@@ -89,10 +89,10 @@ def test_interrupted_write_leaves_old_base_and_no_debris(
             raise KeyboardInterrupt
         real_rename(src, dst)
 
-    monkeypatch.setattr(write_mod.os, "rename", interrupted_rename)
+    monkeypatch.setattr(os, "rename", interrupted_rename)
     r = cli("new", "--values", VALUES, "--output", str(out), "--force")
     assert r.code == 130 and "nothing was written" in r.err
-    monkeypatch.setattr(write_mod.os, "rename", real_rename)
+    monkeypatch.setattr(os, "rename", real_rename)
     assert _tree(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
@@ -102,7 +102,7 @@ def test_interrupt_while_writing_files_leaves_nothing(
     def boom(fd: int) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(write_mod.os, "fsync", boom)
+    monkeypatch.setattr(os, "fsync", boom)
     r = cli("new", "--values", VALUES, "--output", str(tmp_path / "out"))
     assert r.code == 130
     assert list(tmp_path.iterdir()) == []

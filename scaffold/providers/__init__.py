@@ -1,7 +1,7 @@
 """Secret providers: one SecretProvider subclass per module, one instance each, registered here.
 
 Adding a provider: a module with a SecretProvider subclass, one entry in _REGISTERED, and its
-block in values.schema.json (tests/providers/test_registry.py checks the schema's enum).
+block in values.schema.json (tests/providers/test_provider_registry.py checks the schema's enum).
 """
 
 from __future__ import annotations

@@ -217,10 +217,10 @@ def test_other_workload_kinds() -> None:
     docs = _docs()
     deployment = _kind(docs, "Deployment")
     template = deployment["spec"]["template"]
-    cron = {"apiVersion": "batch/v1", "kind": "CronJob",
-            "metadata": {**deployment["metadata"], "name": "nightly"},
-            "spec": {"schedule": "@daily", "jobTemplate": {"spec": {
-                "template": copy.deepcopy(template)}}}}
+    cron: dict[str, Any] = {"apiVersion": "batch/v1", "kind": "CronJob",
+                            "metadata": {**deployment["metadata"], "name": "nightly"},
+                            "spec": {"schedule": "@daily", "jobTemplate": {"spec": {
+                                "template": copy.deepcopy(template)}}}}
     pod = {"apiVersion": "v1", "kind": "Pod",
            "metadata": {**copy.deepcopy(template["metadata"]),
                         "name": "single", "namespace": deployment["metadata"]["namespace"]},
@@ -457,10 +457,10 @@ def test_index_selects_exactly_what_every_selector_selects() -> None:
     label_sets: list[dict[str, Any]] = [
         {}, {"a": "1"}, {"a": "1", "b": "2"}, {"b": "2"}, {"a": "3", "c": "x"}, {"a": 1},
     ]
-    policies = [{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-                 "metadata": {"name": f"p{i}", "namespace": ns},
-                 "spec": {"podSelector": sel, "policyTypes": ["Ingress"]}}
-                for ns in ("x", "y") for i, sel in enumerate(selectors)]
+    policies: list[dict[str, Any]] = [{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                                       "metadata": {"name": f"p{i}", "namespace": ns},
+                                       "spec": {"podSelector": sel, "policyTypes": ["Ingress"]}}
+                                      for ns in ("x", "y") for i, sel in enumerate(selectors)]
     pods = [{"apiVersion": "v1", "kind": "Pod",
              "metadata": {"name": f"w{i}", "namespace": ns, "labels": labels},
              "spec": {"containers": [{"name": "c", "image": "i"}]}}

@@ -29,6 +29,44 @@ HOSTILE = [
 ]
 
 
+# Each provider's valid block and the files it produces: used by the provider's own tests and
+# by test_rendered.py (test modules import helpers, never each other).
+AZURE_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+AZURE_CLIENT = "11111111-2222-3333-4444-555555555555"
+AZURE_BLOCK: dict[str, Any] = {
+    "keyvaultName": "kv-demo-01",
+    "tenantID": AZURE_TENANT,
+    "clientID": AZURE_CLIENT,
+    "objects": [
+        {"objectName": "db-password", "objectType": "secret"},
+        {"objectName": "tls", "objectType": "secret", "objectAlias": "tls.pem",
+         "objectVersion": "0123456789abcdef0123456789abcdef"},
+    ],
+}
+AZURE_FILES = {"DB_PASSWORD_FILE": "db-password", "TLS_FILE": "tls.pem"}
+GCP_GSA = "demo-mcp@acme-prod.iam.gserviceaccount.com"
+GCP_BLOCK: dict[str, Any] = {
+    "gcpServiceAccount": GCP_GSA,
+    "secrets": [
+        {"resourceName": "projects/acme-prod/secrets/db-password/versions/latest",
+         "path": "db-password"},
+        {"resourceName": "projects/acme-prod/locations/europe-west1/secrets/api_key/versions/3",
+         "path": "keys/api-key"},
+    ],
+}
+GCP_FILES = {"DB_PASSWORD_FILE": "db-password", "API_KEY_FILE": "keys/api-key"}
+VAULT_BLOCK: dict[str, Any] = {
+    "vaultAddress": "https://vault.vault.svc:8200",
+    "roleName": "demo-mcp",
+    "objects": [
+        {"objectName": "db-password", "secretPath": "secret/data/demo-mcp/db",
+         "secretKey": "password"},
+        {"objectName": "cert.json", "secretPath": "pki/issue/web"},
+    ],
+}
+VAULT_FILES = {"DB_PASSWORD_FILE": "db-password", "CERT_FILE": "cert.json"}
+
+
 def make(provider: str, block: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
     """A complete raw values mapping using provider with block and files."""
     data = copy.deepcopy(BASE)

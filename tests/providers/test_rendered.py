@@ -6,20 +6,31 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import test_azure
-import test_gcp
-import test_vault
 
 from scaffold import render, values, verify
 
-from provider_support import assert_all_strings, azure_objects, make, yaml_list
+from provider_support import (
+    AZURE_BLOCK,
+    AZURE_CLIENT,
+    AZURE_FILES,
+    GCP_BLOCK,
+    GCP_FILES,
+    GCP_GSA,
+    VAULT_BLOCK,
+    VAULT_FILES,
+    assert_all_strings,
+    azure_objects,
+    make,
+    yaml_list,
+)
 
-CASES = {"azure": test_azure, "gcp": test_gcp, "vault": test_vault}
+# provider -> (its secrets block, the files it produces)
+CASES = {"azure": (AZURE_BLOCK, AZURE_FILES), "gcp": (GCP_BLOCK, GCP_FILES),
+         "vault": (VAULT_BLOCK, VAULT_FILES)}
 
 
 def _bundle(provider: str) -> tuple[dict[str, Any], dict[tuple[str, str], dict[str, Any]], str]:
-    case = CASES[provider]
-    v = values.validate(make(provider, case.BLOCK, case.FILES))
+    v = values.validate(make(provider, *CASES[provider]))
     files = render.render(v)
     docs = verify.verify(files, v["kubernetesVersion"])  # schema + policy, raises on failure
     readme = next(f.text for f in files if f.path == "README.md")
@@ -34,7 +45,7 @@ def test_secret_provider_class_reads_back(provider: str) -> None:
     assert "secretObjects" not in spc["spec"]
     params = spc["spec"]["parameters"]
     assert_all_strings(params)
-    block = CASES[provider].BLOCK
+    block = CASES[provider][0]
     if provider == "azure":
         assert azure_objects(params["objects"]) == block["objects"]
     elif provider == "gcp":
@@ -51,14 +62,14 @@ def test_identity_wiring_and_readme(provider: str) -> None:
     annotations = sa["metadata"].get("annotations", {})
     labels = pod["metadata"]["labels"]
     if provider == "azure":
-        assert annotations["azure.workload.identity/client-id"] == test_azure.CLIENT
+        assert annotations["azure.workload.identity/client-id"] == AZURE_CLIENT
         # No cloudIdentity: the webhook's opt-in label stays off the pod, so the server gets
         # no federated token; the CSI provider logs in with the CSIDriver's token and clientID.
         assert "azure.workload.identity/use" not in labels
         assert "api://AzureADTokenExchange" in readme
         assert "system:serviceaccount:mcp-prod:demo-mcp" in readme
     elif provider == "gcp":
-        assert annotations["iam.gke.io/gcp-service-account"] == test_gcp.GSA
+        assert annotations["iam.gke.io/gcp-service-account"] == GCP_GSA
         assert "acme-prod.svc.id.goog" in readme
     else:
         assert not any(k.startswith(("azure.", "iam.gke.io", "eks.")) for k in annotations)

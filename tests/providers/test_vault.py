@@ -13,6 +13,8 @@ from scaffold import providers, values
 
 from provider_support import (
     HOSTILE,
+    VAULT_BLOCK,
+    VAULT_FILES,
     accepted_or_refused_at,
     assert_all_strings,
     make,
@@ -22,20 +24,9 @@ from provider_support import (
     yaml_list,
 )
 
-BLOCK: dict[str, Any] = {
-    "vaultAddress": "https://vault.vault.svc:8200",
-    "roleName": "demo-mcp",
-    "objects": [
-        {"objectName": "db-password", "secretPath": "secret/data/demo-mcp/db",
-         "secretKey": "password"},
-        {"objectName": "cert.json", "secretPath": "pki/issue/web"},
-    ],
-}
-FILES = {"DB_PASSWORD_FILE": "db-password", "CERT_FILE": "cert.json"}
-
 
 def _valid(block: dict[str, Any] | None = None, files: dict[str, str] | None = None) -> Any:
-    return values.validate(make("vault", BLOCK if block is None else block, files or FILES))
+    return values.validate(make("vault", VAULT_BLOCK if block is None else block, files or VAULT_FILES))
 
 
 def test_parameters_parse_like_the_provider() -> None:
@@ -46,11 +37,11 @@ def test_parameters_parse_like_the_provider() -> None:
     assert params["roleName"] == "demo-mcp"
     assert params["audience"] == "vault"  # the default, written out so both sides agree
     assert "vaultSkipTLSVerify" not in params
-    assert yaml_list(params["objects"]) == BLOCK["objects"]
+    assert yaml_list(params["objects"]) == VAULT_BLOCK["objects"]
 
 
 def test_optional_parameters_are_passed() -> None:
-    block = {**BLOCK, "vaultKubernetesMountPath": "clusters/prod", "vaultNamespace": "admin/team",
+    block = {**VAULT_BLOCK, "vaultKubernetesMountPath": "clusters/prod", "vaultNamespace": "admin/team",
              "vaultCACertPath": "/vault/tls/ca.crt", "audience": "https://vault.acme.example"}
     v = _valid(block)
     params = rendered_parameters(v)
@@ -80,9 +71,9 @@ def test_identity_and_readme_say_the_provider_talks_to_vault() -> None:
 
 @pytest.mark.parametrize("address", ["http://vault.vault.svc:8200", "http://10.0.0.5:8200"])
 def test_http_refused_unless_allowed(address: str) -> None:
-    assert problem_keys(make("vault", {**BLOCK, "vaultAddress": address}, FILES)) == [
+    assert problem_keys(make("vault", {**VAULT_BLOCK, "vaultAddress": address}, VAULT_FILES)) == [
         "secrets.vault.vaultAddress"]
-    v = _valid({**BLOCK, "vaultAddress": address, "allowInsecureHttp": True})
+    v = _valid({**VAULT_BLOCK, "vaultAddress": address, "allowInsecureHttp": True})
     warned = providers.get("vault").warnings(v["secrets"]["vault"], v)
     assert "secrets.vault.vaultAddress" in [w.key for w in warned]
 
@@ -91,18 +82,18 @@ def test_http_refused_unless_allowed(address: str) -> None:
                                      "ftp://vault:21", "https://", "https://va ult",
                                      "HTTPS://vault:8200", "https://vault:8200?x=1"])
 def test_bad_address(address: str) -> None:
-    assert problem_keys(make("vault", {**BLOCK, "vaultAddress": address}, FILES)) == [
+    assert problem_keys(make("vault", {**VAULT_BLOCK, "vaultAddress": address}, VAULT_FILES)) == [
         "secrets.vault.vaultAddress"]
 
 
 @pytest.mark.parametrize("address", ["https://vault.vault.svc:8200", "https://vault.acme.example",
                                      "https://10.0.0.5:8200/", "https://[fd00::5]:8200"])
 def test_good_address(address: str) -> None:
-    _valid({**BLOCK, "vaultAddress": address})
+    _valid({**VAULT_BLOCK, "vaultAddress": address})
 
 
 def test_kv_v2_path_without_data_warns_not_fails() -> None:
-    block = copy.deepcopy(BLOCK)
+    block = copy.deepcopy(VAULT_BLOCK)
     block["objects"][0]["secretPath"] = "secret/demo-mcp/db"
     v = _valid(block)  # accepted
     warned = providers.get("vault").warnings(v["secrets"]["vault"], v)
@@ -113,36 +104,36 @@ def test_kv_v2_path_without_data_warns_not_fails() -> None:
 @pytest.mark.parametrize("path", ["secret/data/app", "/v1/kv/data/team/app", "pki/issue/web",
                                   "database/creds/readonly", "secret"])
 def test_no_warning_for_data_paths_and_other_engines(path: str) -> None:
-    block = copy.deepcopy(BLOCK)
+    block = copy.deepcopy(VAULT_BLOCK)
     block["objects"][0]["secretPath"] = path
     v = _valid(block)
     assert providers.get("vault").warnings(v["secrets"]["vault"], v) == []
 
 
 def test_duplicate_object_name_refused() -> None:
-    block = copy.deepcopy(BLOCK)
+    block = copy.deepcopy(VAULT_BLOCK)
     block["objects"][1]["objectName"] = "db-password"
     assert problem_keys(make("vault", block, {"DB_PASSWORD_FILE": "db-password"})) == [
         "secrets.vault.objects[1].objectName"]
 
 
 def test_file_no_object_produces() -> None:
-    files = {**FILES, "TOKEN_FILE": "token"}
-    assert problem_keys(make("vault", BLOCK, files)) == ["secrets.files.TOKEN_FILE"]
+    files = {**VAULT_FILES, "TOKEN_FILE": "token"}
+    assert problem_keys(make("vault", VAULT_BLOCK, files)) == ["secrets.files.TOKEN_FILE"]
 
 
 def test_auth_prefix_on_mount_path_refused() -> None:
-    block = {**BLOCK, "vaultKubernetesMountPath": "auth/kubernetes"}
-    assert problem_keys(make("vault", block, FILES)) == ["secrets.vault.vaultKubernetesMountPath"]
+    block = {**VAULT_BLOCK, "vaultKubernetesMountPath": "auth/kubernetes"}
+    assert problem_keys(make("vault", block, VAULT_FILES)) == ["secrets.vault.vaultKubernetesMountPath"]
 
 
 @pytest.mark.parametrize("key,value", [("vaultSkipTLSVerify", "true"), ("objectPath", "x")])
 def test_unknown_keys_refused(key: str, value: str) -> None:
-    assert problem_keys(make("vault", {**BLOCK, key: value}, FILES)) == [f"secrets.vault.{key}"]
+    assert problem_keys(make("vault", {**VAULT_BLOCK, key: value}, VAULT_FILES)) == [f"secrets.vault.{key}"]
 
 
 def test_block_of_another_provider_refused() -> None:
-    data = make("vault", BLOCK, FILES)
+    data = make("vault", VAULT_BLOCK, VAULT_FILES)
     data["secrets"]["azure"] = {
         "keyvaultName": "kv-demo", "tenantID": "11111111-2222-3333-4444-555555555555",
         "clientID": "11111111-2222-3333-4444-555555555555",
@@ -158,9 +149,9 @@ FIELDS = ["objects[0].secretKey", "objects[0].secretPath", "objects[1].secretPat
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(field=st.sampled_from(FIELDS), text=st.one_of(st.sampled_from(HOSTILE), st.text()))
 def test_hostile_strings_round_trip_or_are_refused(field: str, text: str) -> None:
-    block = copy.deepcopy(BLOCK)
+    block = copy.deepcopy(VAULT_BLOCK)
     set_at(block, field, text)
-    files = dict(FILES)
+    files = dict(VAULT_FILES)
     if field == "objects[0].objectName":
         files["DB_PASSWORD_FILE"] = text
     v = accepted_or_refused_at(make("vault", block, files), f"secrets.vault.{field}")
@@ -179,9 +170,9 @@ def test_hostile_strings_round_trip_or_are_refused(field: str, text: str) -> Non
 @given(key=st.text(min_size=1))
 def test_any_printable_secret_key_round_trips(key: str) -> None:
     # Vault KV keys are free text: everything printable must reach the provider unchanged.
-    block = copy.deepcopy(BLOCK)
+    block = copy.deepcopy(VAULT_BLOCK)
     block["objects"][0]["secretKey"] = key
-    v = accepted_or_refused_at(make("vault", block, FILES), "secrets.vault.objects[0].secretKey")
+    v = accepted_or_refused_at(make("vault", block, VAULT_FILES), "secrets.vault.objects[0].secretKey")
     if v is None:
         assert any(not ch.isprintable() for ch in key) or "\u2028" in key or "\u2029" in key
         return

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_questions import PROVIDERS, basics, run
 
 from scaffold import values
 
-from wizard_support import ENTER, choose, line
+from wizard_support import ENTER, PROVIDERS, basics, choose, line, run
 
 pytestmark = pytest.mark.timeout(60)
 

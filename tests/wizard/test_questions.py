@@ -11,48 +11,16 @@ import pytest
 from scaffold import values, wizard
 from scaffold.errors import Interrupted, ValuesError
 
-from wizard_support import CTRL_C, CTRL_D, DOWN, ENTER, IMAGE, choose, line
+from wizard_support import CTRL_C, CTRL_D, DOWN, ENTER, IMAGE, PROVIDERS, basics, choose, line, run
 
 pytestmark = pytest.mark.timeout(60)
 
-PROVIDERS = values.subschema("secrets.provider")["enum"]
 RUNTIMES = values.subschema("runtime")["enum"]
-
-
-def basics(name: str = "demo") -> str:
-    """name, namespace, image, port, replicas, runtime, ingress namespace (defaults kept)."""
-    return (line(name) + line("mcp-demo") + line(IMAGE) + ENTER + ENTER + ENTER
-            + line("ingress-nginx"))
 
 
 def no_lists() -> str:
     """configMaps empty, no rbac, no cloudIdentity, no downstream service, no external egress."""
     return ENTER + "n" + "n" + "n" + "n"
-
-
-def run(pipe: Any, script: str, raw: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Send the script (and the Ctrl-C tripwire), run the wizard; on failure the questions it
-    asked are in the captured output, to see where a script and the wizard parted ways."""
-    pipe.send_text(script + CTRL_C)
-    asked: list[str] = []
-    originals = (wizard._text, wizard._select, wizard._confirm)
-
-    def tracing(original: Any) -> Any:
-        def ask(message: str, *args: Any, **kwargs: Any) -> Any:
-            asked.append(message)
-            answer = original(message, *args, **kwargs)
-            asked[-1] += f" -> {answer!r}"
-            return answer
-        return ask
-
-    wizard._text, wizard._select, wizard._confirm = (tracing(f) for f in originals)
-    try:
-        return wizard.complete(raw or {}, "answers")
-    except BaseException:
-        print("questions asked:", *asked, sep="\n  ")
-        raise
-    finally:
-        wizard._text, wizard._select, wizard._confirm = originals
 
 
 def test_minimal_answers_use_schema_defaults(keys: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,13 +11,14 @@ import pexpect
 import pytest
 import yaml
 
-from wizard_support import IMAGE, command, tool
+from support import tool
+from wizard_support import IMAGE, command
 
 pytestmark = pytest.mark.timeout(120)
 WAIT = 30  # seconds any single prompt may take to appear
 
 
-def spawn(*args: str, cwd: Path) -> pexpect.spawn:
+def spawn(*args: str, cwd: Path) -> pexpect.spawn[str]:
     env = {**os.environ, "TERM": "xterm", "NO_COLOR": "1",
            # pexpect does not answer cursor-position requests; do not wait for them.
            "PROMPT_TOOLKIT_NO_CPR": "1"}
@@ -26,7 +27,7 @@ def spawn(*args: str, cwd: Path) -> pexpect.spawn:
                          timeout=WAIT, dimensions=(50, 200))
 
 
-def answer(child: pexpect.spawn, question: str, text: str | None = None, *,
+def answer(child: pexpect.spawn[str], question: str, text: str | None = None, *,
            key: str | None = None, shown: str | None = None) -> None:
     """Wait for question (and for the pre-filled default it shows, so that the prompt is
     reading keys before any is sent: on a loaded machine Ctrl-U could otherwise arrive before
@@ -41,7 +42,7 @@ def answer(child: pexpect.spawn, question: str, text: str | None = None, *,
         child.send("\x15" + (text or "") + "\r")
 
 
-def finish(child: pexpect.spawn) -> int:
+def finish(child: pexpect.spawn[str]) -> int:
     child.expect(pexpect.EOF, timeout=WAIT)
     child.close()
     assert child.exitstatus is not None, "killed by a signal"

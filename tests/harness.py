@@ -20,6 +20,10 @@ Not modelled: emptyDir sizeLimit (bwrap 0.8 has no tmpfs size), resource limits,
 file modes: the pod's UID maps to the host user running the tests (root in CI), so a host file
 the pod could not read in a cluster (e.g. mode 0600) is still readable here; writes are stopped
 by the read-only mounts, not by ownership.
+
+The acceptance tests (tests/acceptance/) import this module by bare name; it lives in tests/ so
+that mypy, which checks the tests, names tests/acceptance/conftest.py "acceptance.conftest" (see
+[tool.mypy] in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from typing import Any, TypeVar
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools"
 NPM_BIN = TOOLS / "npm" / "node_modules" / ".bin"
 # What a node or python base image has on PATH besides what the image installs.
@@ -317,7 +321,7 @@ T = TypeVar("T")
 def image_of(pod: Pod) -> Image:
     image = IMAGES.get(pod.repository)
     if image is None:
-        _fail(f"image {pod.image}: not in tests/acceptance/harness.py IMAGES (known: {sorted(IMAGES)})")
+        _fail(f"image {pod.image}: not in tests/harness.py IMAGES (known: {sorted(IMAGES)})")
     assert image is not None
     for d in (*image.path, *image.files.values()):
         if not d.exists():

@@ -1,0 +1,75 @@
+"""Helpers of the wizard tests (tests/wizard/): key sequences, the example image, the installed
+entry point, the wizard driven through a pipe (run). Here rather than in tests/wizard/ so that mypy,
+which checks the tests, names tests/wizard/conftest.py "wizard.conftest" (see [tool.mypy] in
+pyproject.toml)."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+import pytest
+
+from scaffold import values, wizard
+
+DIGEST = "sha256:" + "ab" * 32
+IMAGE = f"ghcr.io/acme/demo-mcp:1.0.0@{DIGEST}"
+
+# Raw keys as a terminal sends them (questionary's tests/utils.py KeyInputs).
+ENTER = "\r"
+DOWN = "\x1b[B"
+CLEAR = "\x15"  # Ctrl-U: erase the pre-filled default (or a rejected answer) before typing
+CTRL_C = "\x03"
+CTRL_D = "\x04"
+
+
+def line(text: str) -> str:
+    """Replace whatever the prompt holds (its default) with text, then Enter."""
+    return CLEAR + text + ENTER
+
+
+def choose(options: list[str], value: str) -> str:
+    """Keys that pick value in a select whose pointer starts on the first option."""
+    return DOWN * options.index(value) + ENTER
+
+
+def command() -> str:
+    """The installed mcp-scaffold entry point (what a user runs)."""
+    found = shutil.which("mcp-scaffold")
+    if not found:
+        pytest.fail("mcp-scaffold is not on PATH: pip install -e .")
+    return found
+
+
+PROVIDERS = values.subschema("secrets.provider")["enum"]
+
+
+def basics(name: str = "demo") -> str:
+    """name, namespace, image, port, replicas, runtime, ingress namespace (defaults kept)."""
+    return (line(name) + line("mcp-demo") + line(IMAGE) + ENTER + ENTER + ENTER
+            + line("ingress-nginx"))
+
+
+def run(pipe: Any, script: str, raw: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Send the script (and the Ctrl-C tripwire), run the wizard; on failure the questions it
+    asked are in the captured output, to see where a script and the wizard parted ways."""
+    pipe.send_text(script + CTRL_C)
+    asked: list[str] = []
+    originals = (wizard._text, wizard._select, wizard._confirm)
+
+    def tracing(original: Any) -> Any:
+        def ask(message: str, *args: Any, **kwargs: Any) -> Any:
+            asked.append(message)
+            answer = original(message, *args, **kwargs)
+            asked[-1] += f" -> {answer!r}"
+            return answer
+        return ask
+
+    wizard._text, wizard._select, wizard._confirm = (tracing(f) for f in originals)
+    try:
+        return wizard.complete(raw or {}, "answers")
+    except BaseException:
+        print("questions asked:", *asked, sep="\n  ")
+        raise
+    finally:
+        wizard._text, wizard._select, wizard._confirm = originals
