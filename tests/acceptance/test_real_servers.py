@@ -79,3 +79,25 @@ def test_kubernetes_mcp_server_reads_the_projected_token(rendered: Callable[[str
     view = text_of(session.result)
     assert "current-context: in-cluster" in view
     assert f"token: {PROJECTED_TOKEN}" in view
+
+
+def test_stdio_server_through_the_rendered_bridge(rendered: Callable[[str], Path], tmp_path: Path) -> None:
+    # The bridge comes from its own image: the rendered init container copies it into the
+    # emptyDir the server container then runs it from; the server image stays as built.
+    claim = tmp_path / "claim"
+    claim.mkdir()
+    entity = {"name": "mcp-scaffold", "entityType": "project", "observations": ["survives the pod"]}
+    with run_pod(rendered("memory-stdio"), claims={"memory-mcp-data-0": claim}) as pod:
+        assert [c.name for c in pod.pod.init_containers] == ["mcp-bridge-install"]
+        assert pod.pod.command == ["/opt/mcp-bridge/supergateway"]
+        assert check_probes(pod) == {"livenessProbe": 200, "readinessProbe": 200}
+        session = mcp_call(pod, "create_entities", {"entities": [entity]})
+        # The copied bridge cannot be changed from the server container.
+        write = pod.exec("sh", "-c", "echo x > /opt/mcp-bridge/supergateway")
+        assert write.returncode != 0
+    assert session.server_name == "memory-server"
+    assert {"create_entities", "read_graph", "search_nodes"} <= set(session.tools)
+    assert json.loads(text_of(session.result))[0]["name"] == "mcp-scaffold"
+    # The graph is on the claim (MEMORY_FILE_PATH=/data/memory.jsonl), after the pod is gone.
+    stored = (claim / "memory.jsonl").read_text()
+    assert [json.loads(line)["name"] for line in stored.splitlines()] == ["mcp-scaffold"]
