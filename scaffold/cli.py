@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from types import FrameType
 
 from . import __version__, kubeversions
-from .report import FORMATS, RULE_FORMATS
 
 EPILOG = """exit codes: 0 success / no findings; 1 findings or a bundle that failed verification;
 2 bad input or usage, or an output that may not be replaced (only a base an earlier `new`
@@ -23,6 +22,27 @@ SIGHUP (stopped before the new base is in place, the previous one is left as it 
 def _ids(text: str) -> list[str]:
     """One --select/--skip value: comma-separated rule ids or patterns (checked by check)."""
     return [part.strip() for part in text.split(",")]
+
+
+class _Formats:
+    """The --format choices, read from scaffold.report's registry on first use (checking a
+    value, or `check --help`): start-up and `new` do not import the reporters (dataclasses,
+    inspect: a third of `--help`'s time). argparse only tests `in` and iterates choices."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _names(self) -> tuple[str, ...]:
+        from . import report
+
+        names: tuple[str, ...] = getattr(report, self.name)
+        return names
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
                            description="Check Kubernetes manifests (files, directories, or - for"
                            " stdin) against the same rules `new` enforces.", epilog=EPILOG)
     check.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
-    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument("--format", choices=_Formats("FORMATS"), metavar="FORMAT", default="text",
+                       help="one of %(choices)s (default: %(default)s)")
     check.add_argument("--kube-version", metavar="X", default=kubeversions.DEFAULT,
                        help="Kubernetes minor version the rules target (default:"
                        f" {kubeversions.DEFAULT})")
@@ -71,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list the hardening rules",
                            description="List every rule `check` and `new` apply: id, pattern,"
                            " severity, the kinds it judges, and the fix.")
-    rules.add_argument("--format", choices=RULE_FORMATS, default="text")
+    rules.add_argument("--format", choices=_Formats("RULE_FORMATS"), metavar="FORMAT",
+                       default="text", help="one of %(choices)s (default: %(default)s)")
 
     catalog = sub.add_parser("catalog", help="list the built-in server descriptions",
                              description="List the built-in server.json entries `new --from NAME`"

@@ -12,13 +12,13 @@ import functools
 import posixpath
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from . import conventions, fqdnpolicy, netranges, providers
+from . import conventions, envloader, fqdnpolicy, netranges, providers
 from .providers import SecretProvider
-from .values import Values, check_label_value, egress_excepts, image_tag
+from .values import Values, check_label_value, egress_excepts, has_rbac, image_tag
 
 Labels = Mapping[str, str]
 
@@ -40,8 +40,23 @@ class Manifest:
 
 @dataclass(frozen=True)
 class EnvVar:
+    kind: ClassVar[str] = "value"
     name: str
     value: str
+
+
+@dataclass(frozen=True)
+class FileKeyEnv:
+    """An env var the kubelet reads from an env file on a volume (env[].valueFrom.fileKeyRef)."""
+
+    kind: ClassVar[str] = "fileKeyRef"
+    name: str
+    volume: str
+    path: str
+    key: str
+
+
+Env = EnvVar | FileKeyEnv
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,8 @@ class EmptyDir:
     kind: ClassVar[str] = "emptyDir"
     name: str
     size_limit: str
+    # "Memory": a tmpfs, for secret-bearing scratch space only (it counts against memory).
+    medium: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +142,7 @@ class ContainerPlan:
     command: tuple[str, ...]
     args: tuple[str, ...]
     ports: tuple[Port, ...]
-    env: tuple[EnvVar, ...]
+    env: tuple[Env, ...]
     run_as_user: int
     run_as_group: int
     resources: Resources
@@ -148,6 +165,7 @@ class PodPlan:
     containers: tuple[ContainerPlan, ...]
     volumes: tuple[Volume, ...]
     init_containers: tuple[ContainerPlan, ...] = ()
+    annotations: Labels = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def projected_token(self) -> bool:
@@ -192,13 +210,63 @@ class DnsPlan:
 
 
 @dataclass(frozen=True)
+class RbacRule:
+    api_groups: tuple[str, ...]
+    resources: tuple[str, ...]
+    verbs: tuple[str, ...]
+    resource_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RbacPlan:
+    """Read-only API access beyond ConfigMaps (values `rbac`): `rules` and the `view`
+    ClusterRole, granted per namespace, or cluster-wide with a recorded reason."""
+
+    rules: tuple[RbacRule, ...]
+    namespaces: tuple[str, ...]  # the server's own first
+    cluster_role: str | None
+    cluster_wide_reason: str | None
+    cluster_name: str  # name of the cluster-scoped objects (unique per namespace and server)
+    # mcp-scaffold.io/skip values: the findings the values acknowledge, with their reasons.
+    unnamed_read_skip: str
+    cluster_binding_skip: str | None
+
+
+@dataclass(frozen=True)
 class ApiAccess:
-    """Read access to named ConfigMaps through the API server."""
+    """Read access through the API server: named ConfigMaps, and `rbac`."""
 
     config_maps: tuple[str, ...]
     blocks: tuple[IpBlock, ...]
     port: int
     token_expiration_seconds: int
+    rbac: RbacPlan | None = None
+
+    @property
+    def namespaced_rbac(self) -> RbacPlan | None:
+        """The rbac granted by RoleBindings (None when cluster-wide or absent)."""
+        return self.rbac if self.rbac and self.rbac.cluster_wide_reason is None else None
+
+    @property
+    def cluster_rbac(self) -> RbacPlan | None:
+        """The rbac granted by ClusterRoleBindings."""
+        return self.rbac if self.rbac and self.rbac.cluster_wide_reason is not None else None
+
+    @property
+    def own_role(self) -> bool:
+        """The server's namespace has a Role (ConfigMaps, or rules granted per namespace)."""
+        ns = self.namespaced_rbac
+        return bool(self.config_maps or (ns and ns.rules))
+
+
+@dataclass(frozen=True)
+class IdentityEgress:
+    """Egress to the node-local endpoint that hands out the server's cloud credentials, in a
+    policy of its own that acknowledges MCP-NET-005 for exactly these /32s."""
+
+    why: str
+    targets: tuple[tuple[str, int], ...]  # (cidr, port)
+    skip: str
 
 
 @dataclass(frozen=True)
@@ -222,6 +290,7 @@ class NetworkPlan:
     flavor: str = "kubernetes"
     # The CiliumNetworkPolicy or FQDNNetworkPolicy enforcing hosts (None without hosts).
     host_policy: Mapping[str, Any] | None = None
+    identity: IdentityEgress | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +311,21 @@ class SecretsPlan:
     prerequisites: tuple[str, ...]
     sa_annotations: Labels  # workload-identity wiring on the ServiceAccount
     pod_labels: Labels  # e.g. a webhook opt-in
+    env_loads: tuple[envloader.EnvLoad, ...] = ()  # secrets.env
+    env_mode: str = "wrapper"
+    env_loader_image: str | None = None
+
+
+@dataclass(frozen=True)
+class CloudIdentity:
+    """The cloud identity the SERVER uses (values `cloudIdentity`): its wiring and the
+    cloud-side binding the README names."""
+
+    cloud: str  # aws | gcp | azure
+    mode: str  # irsa | pod-identity | workload-identity
+    sa_annotations: Labels
+    pod_labels: Labels
+    binding: str  # the cloud-side step, names filled in (README)
 
 
 @dataclass(frozen=True)
@@ -282,6 +366,7 @@ class ServerPlan:
     network: NetworkPlan
     secrets: SecretsPlan | None
     disruption: Disruption | None
+    cloud: CloudIdentity | None
     home: str | None
     ingress_note: str
     answers: Mapping[str, Any]  # the values that produced it, written as values.yaml
@@ -405,16 +490,114 @@ def _secrets(v: Values) -> SecretsPlan | None:
         prerequisites=tuple(provider.prerequisites(block, v)),
         sa_annotations=_frozen(provider.sa_annotations(block)),
         pod_labels=_frozen(provider.pod_labels(block)),
+        env_loads=tuple(envloader.loads(s["env"], mount)),
+        env_mode=envloader.mode_for(s.get("envLoader", {}).get("image")),
+        env_loader_image=s.get("envLoader", {}).get("image"),
+    )
+
+
+def _rbac(v: Values) -> RbacPlan | None:
+    r = v.get("rbac") or {}
+    if not has_rbac(v):
+        return None
+    reason = r.get("clusterWide", {}).get("reason")
+    source = "rbac in values.yaml"
+    return RbacPlan(
+        rules=tuple(RbacRule(tuple(x["apiGroups"]), tuple(x["resources"]), tuple(x["verbs"]),
+                             tuple(x.get("resourceNames", ()))) for x in r.get("rules", [])),
+        namespaces=(v["namespace"], *r.get("namespaces", [])),
+        cluster_role=r.get("clusterRole"),
+        cluster_wide_reason=reason,
+        cluster_name=f"mcp-{v['namespace']}-{v['name']}",
+        unnamed_read_skip=(f"{UNNAMED_READ_RULE}=read-only access the server lists and"
+                           f" watches by design ({source}): get, list, watch only, no secrets"),
+        cluster_binding_skip=f"{CLUSTER_BINDING_RULE}={reason.strip()}" if reason else None,
     )
 
 
 def _api(v: Values) -> ApiAccess | None:
-    if not v["configMaps"]:
+    rbac = _rbac(v)
+    if not v["configMaps"] and rbac is None:
         return None
     api = v["apiServer"]
     return ApiAccess(config_maps=tuple(v["configMaps"]),
                      blocks=tuple(_ip_block(c) for c in api["cidrs"]),
-                     port=api["port"], token_expiration_seconds=api["tokenExpirationSeconds"])
+                     port=api["port"], token_expiration_seconds=api["tokenExpirationSeconds"],
+                     rbac=rbac)
+
+
+# The rules of `mcp-scaffold check` that the generated objects acknowledge with a reason.
+UNNAMED_READ_RULE = "MCP-RBAC-010"
+CLUSTER_BINDING_RULE = "MCP-RBAC-004"
+CREDENTIAL_ENDPOINT_RULE = "MCP-NET-005"
+ACKNOWLEDGED_RULES = frozenset({UNNAMED_READ_RULE, CLUSTER_BINDING_RULE, CREDENTIAL_ENDPOINT_RULE})
+# Node-local credential endpoints (scaffold/netranges.CREDENTIAL_ENDPOINTS holds the ranges
+# `check` judges). EKS Pod Identity agent: docs.aws.amazon.com/eks/latest/userguide/
+# pod-id-how-it-works.html (169.254.170.23, port 80). GKE metadata server with Workload
+# Identity: cloud.google.com/kubernetes-engine/docs/how-to/workload-identity (169.254.169.254
+# port 80; with GKE Dataplane V2 the policy must allow 169.254.169.252 port 988).
+EKS_POD_IDENTITY_AGENT = (("169.254.170.23/32", 80),)
+GKE_METADATA_SERVER = (("169.254.169.254/32", 80), ("169.254.169.252/32", 988))
+
+
+def _cloud(v: Values) -> CloudIdentity | None:
+    ident = v.get("cloudIdentity") or {}
+    subject = f"system:serviceaccount:{v['namespace']}:{v['name']}"
+    if "aws" in ident:
+        role, mode = ident["aws"]["roleArn"], ident["aws"]["mode"]
+        if mode == "pod-identity":
+            return CloudIdentity(
+                "aws", mode, _frozen({}), _frozen({}),
+                "An EKS Pod Identity association: `aws eks create-pod-identity-association"
+                f" --cluster-name <cluster> --namespace {v['namespace']} --service-account"
+                f" {v['name']} --role-arn {role}`, the EKS Pod Identity Agent add-on, and a"
+                " trust policy on the role for `pods.eks.amazonaws.com`"
+                " (sts:AssumeRole, sts:TagSession).")
+        return CloudIdentity(
+            "aws", mode, _frozen({"eks.amazonaws.com/role-arn": role}), _frozen({}),
+            f"IRSA: the cluster's OIDC provider in IAM, and a trust policy on `{role}` allowing"
+            " sts:AssumeRoleWithWebIdentity for `<oidc-provider>:sub` ="
+            f" `{subject}` and `<oidc-provider>:aud` = `sts.amazonaws.com`.")
+    if "gcp" in ident:
+        gsa = ident["gcp"]["gcpServiceAccount"]
+        project = gsa.split("@", 1)[1].split(".", 1)[0]
+        return CloudIdentity(
+            "gcp", "workload-identity", _frozen({"iam.gke.io/gcp-service-account": gsa}),
+            _frozen({}),
+            "GKE Workload Identity on the cluster and node pool, and `gcloud iam"
+            f" service-accounts add-iam-policy-binding {gsa} --role"
+            " roles/iam.workloadIdentityUser --member"
+            f" \"serviceAccount:<pool-project>.svc.id.goog[{v['namespace']}/{v['name']}]\"`"
+            f" (pool project: the cluster's; `{project}` if it is the same project).")
+    if "azure" in ident:
+        client, tenant = ident["azure"]["clientID"], ident["azure"]["tenantID"]
+        return CloudIdentity(
+            "azure", "workload-identity",
+            _frozen({"azure.workload.identity/client-id": client,
+                     "azure.workload.identity/tenant-id": tenant}),
+            _frozen({"azure.workload.identity/use": "true"}),
+            "The azure-workload-identity webhook (AKS: --enable-workload-identity), the"
+            " cluster's OIDC issuer, and a federated identity credential on the application or"
+            f" managed identity `{client}` (tenant `{tenant}`) with subject `{subject}` and"
+            " audience `api://AzureADTokenExchange`.")
+    return None
+
+
+def _identity_egress(cloud: CloudIdentity | None) -> IdentityEgress | None:
+    if cloud is None:
+        return None
+    if cloud.cloud == "aws" and cloud.mode == "pod-identity":
+        return IdentityEgress("the EKS Pod Identity agent, which hands the server its"
+                              " cloudIdentity.aws role's credentials", EKS_POD_IDENTITY_AGENT,
+                              f"{CREDENTIAL_ENDPOINT_RULE}=cloudIdentity.aws (EKS Pod Identity):"
+                              " the agent at 169.254.170.23:80 serves the server's own role")
+    if cloud.cloud == "gcp":
+        return IdentityEgress("the GKE metadata server, which hands the server its"
+                              " cloudIdentity.gcp Workload Identity token", GKE_METADATA_SERVER,
+                              f"{CREDENTIAL_ENDPOINT_RULE}=cloudIdentity.gcp (GKE Workload"
+                              " Identity): on GKE these addresses are the GKE metadata server,"
+                              " which serves only the pod's own identity")
+    return None
 
 
 @functools.lru_cache(maxsize=512)
@@ -443,6 +626,7 @@ def _network(v: Values, api: ApiAccess | None, labels: Labels) -> NetworkPlan:
         api=api,
         external=tuple(_external(r) for r in v["externalEgress"] if "cidr" in r),
         **_host_egress(v, labels),
+        identity=_identity_egress(_cloud(v)),
     )
 
 
@@ -473,14 +657,20 @@ def _server_container(v: Values, home: str | None, api: ApiAccess | None,
         mounts.append(Mount("api-token", conventions.TOKEN_PATH, read_only=True))
     if secrets:
         mounts.append(Mount("secrets", secrets.mount_path, read_only=True))
-    env = [EnvVar(k, val) for k, val in sorted(v["env"].items())]
+    env: list[Env] = [EnvVar(k, val) for k, val in sorted(v["env"].items())]
     env += [EnvVar(k, val) for k, val in conventions.RUNTIME_ENV[v["runtime"]]]
     env += [EnvVar(f.env, f.path) for f in secrets.files] if secrets else []
+    command = tuple(v["command"])
+    if secrets and secrets.env_loads and secrets.env_mode == "fileKeyRef":
+        env += [FileKeyEnv(e.name, envloader.ENV_VOLUME, envloader.ENV_FILE, e.name)
+                for e in secrets.env_loads]
+    elif secrets and secrets.env_loads:
+        command = tuple(envloader.wrapper_command(command, secrets.env_loads))
     paths = {k: p.get("path") or None for k, p in v["probes"].items()}
     return ContainerPlan(
-        name="mcp-server",
+        name=SERVER_CONTAINER,
         image=v["image"],
-        command=tuple(v["command"]),
+        command=command,
         args=tuple(v["args"]),
         ports=(Port("http", v["port"]),),
         env=tuple(env),
@@ -493,8 +683,37 @@ def _server_container(v: Values, home: str | None, api: ApiAccess | None,
     )
 
 
+SERVER_CONTAINER = "mcp-server"
+# eks.amazonaws.com/skip-containers: the containers the EKS pod-identity webhook must leave
+# alone: "A comma-separated list of container names to skip adding environment variables and
+# volumes to. Applies to `initContainers` and `containers`" (aws/amazon-eks-pod-identity-webhook
+# pkg/annotations.go). The CSI provider does not need the injected token: it gets one from the
+# CSIDriver's tokenRequests (aws/secrets-store-csi-driver-provider-aws auth/auth.go).
+EKS_SKIP_CONTAINERS = "eks.amazonaws.com/skip-containers"
+
+
+def _env_init_container(v: Values, secrets: SecretsPlan) -> ContainerPlan:
+    spec = envloader.env_file_init_container(
+        secrets.env_loads, secrets.env_loader_image or "", secrets_volume="secrets",
+        mount_path=secrets.mount_path, run_as_user=v["runAsUser"], run_as_group=v["runAsGroup"],
+        resources=v["resources"])
+    return ContainerPlan(
+        name=spec["name"], image=spec["image"], command=tuple(spec["command"]), args=(),
+        ports=(), env=(), run_as_user=v["runAsUser"], run_as_group=v["runAsGroup"],
+        resources=Resources(_frozen(v["resources"]["requests"]), _frozen(v["resources"]["limits"])),
+        liveness=None, readiness=None,
+        mounts=tuple(Mount(m["name"], m["mountPath"],
+                           read_only=bool(m.get("readOnly"))) for m in spec["volumeMounts"]),
+    )
+
+
+def _aws_in_play(v: Values) -> bool:
+    s = v["secrets"]
+    return s["provider"] == "aws" or "aws" in (v.get("cloudIdentity") or {})
+
+
 def _pod(v: Values, labels: Labels, selector: Labels, home: str | None, api: ApiAccess | None,
-         secrets: SecretsPlan | None) -> PodPlan:
+         secrets: SecretsPlan | None, cloud: CloudIdentity | None) -> PodPlan:
     volumes: list[Volume] = [EmptyDir("tmp", v["tmpSize"])]
     if home:
         volumes.append(EmptyDir("home", v["tmpSize"]))
@@ -502,14 +721,33 @@ def _pod(v: Values, labels: Labels, selector: Labels, home: str | None, api: Api
         volumes.append(ProjectedToken("api-token", api.token_expiration_seconds))
     if secrets:
         volumes.append(SecretsCsi("secrets", secrets.class_name))
+    init: tuple[ContainerPlan, ...] = ()
+    if secrets and secrets.env_loads and secrets.env_mode == "fileKeyRef":
+        volumes.append(EmptyDir(envloader.ENV_VOLUME, envloader.ENV_VOLUME_SIZE, medium="Memory"))
+        init = (_env_init_container(v, secrets),)
+    containers = (_server_container(v, home, api, secrets),)
+    # No cloud token unless cloudIdentity asks for one: the webhooks' injection is refused
+    # for every container that is not the server with its own identity.
+    annotations: dict[str, str] = {}
+    if _aws_in_play(v):
+        skipped = [c.name for c in init]
+        if cloud is None or cloud.cloud != "aws":
+            skipped.append(SERVER_CONTAINER)
+        if skipped:
+            annotations[EKS_SKIP_CONTAINERS] = ",".join(skipped)
+    # The Azure webhook injects only into pods labelled azure.workload.identity/use (the
+    # provider's pod_labels): that label goes on the pod only with cloudIdentity.azure.
+    pod_labels = {**labels, **(cloud.pod_labels if cloud else {})}
     return PodPlan(
-        labels=_frozen({**labels, **secrets.pod_labels}) if secrets else labels,
+        labels=_frozen(pod_labels),
         service_account=v["name"],
         run_as_user=v["runAsUser"],
         run_as_group=v["runAsGroup"],
         spread=selector if v["replicas"] >= conventions.HA_REPLICAS else None,
-        containers=(_server_container(v, home, api, secrets),),
+        containers=containers,
         volumes=tuple(volumes),
+        init_containers=init,
+        annotations=_frozen(annotations),
     )
 
 
@@ -524,11 +762,17 @@ def _ingress_note(v: Values) -> str:
 def _outputs(api: ApiAccess | None, secrets: SecretsPlan | None, disruption: Disruption | None,
              namespace: bool, flavor: str | None, claims: bool = False) -> tuple[Manifest, ...]:
     # Apply order: the namespace and identity first, the workload after what it needs.
+    namespaced = api.namespaced_rbac if api else None
+    cluster = api.cluster_rbac if api else None
     return (
         Manifest("namespace.yaml", "namespace.yaml.j2", namespace),
         Manifest("serviceaccount.yaml", "serviceaccount.yaml.j2"),
-        Manifest("role.yaml", "role.yaml.j2", api is not None),
-        Manifest("rolebinding.yaml", "rolebinding.yaml.j2", api is not None),
+        Manifest("role.yaml", "role.yaml.j2",
+                 api is not None and (api.own_role or bool(namespaced and namespaced.rules))),
+        Manifest("rolebinding.yaml", "rolebinding.yaml.j2",
+                 api is not None and (api.own_role or namespaced is not None)),
+        Manifest("clusterrole.yaml", "clusterrole.yaml.j2", bool(cluster and cluster.rules)),
+        Manifest("clusterrolebinding.yaml", "clusterrolebinding.yaml.j2", cluster is not None),
         Manifest("networkpolicy.yaml", "networkpolicy.yaml.j2"),
         Manifest("ciliumnetworkpolicy.yaml", "ciliumnetworkpolicy.yaml.j2", flavor == "cilium"),
         Manifest("fqdnnetworkpolicy.yaml", "fqdnnetworkpolicy.yaml.j2", flavor == "gke"),
@@ -550,6 +794,7 @@ def _server(v: Values) -> ServerPlan:
     home = conventions.HOME if v["runtime"] in conventions.HOME_RUNTIMES else None
     api = _api(v)
     secrets = _secrets(v)
+    cloud = _cloud(v)
     major, minor = (int(x) for x in v["kubernetesVersion"].split("."))
     disruption = (Disruption((major, minor) >= conventions.PDB_EVICTION_POLICY_SINCE)
                   if v["replicas"] >= conventions.HA_REPLICAS else None)
@@ -563,11 +808,13 @@ def _server(v: Values) -> ServerPlan:
         replicas=v["replicas"],
         port=v["port"],
         image=v["image"],
-        sa_annotations=secrets.sa_annotations if secrets else _frozen({}),
-        pod=_v2_pod(_pod(v, labels, selector, home, api, secrets), v),
+        sa_annotations=_frozen({**(secrets.sa_annotations if secrets else {}),
+                                **(cloud.sa_annotations if cloud else {})}),
+        pod=_v2_pod(_pod(v, labels, selector, home, api, secrets, cloud), v),
         network=network,
         secrets=secrets,
         disruption=disruption,
+        cloud=cloud,
         home=home,
         ingress_note=_ingress_note(v),
         answers=v,
@@ -642,5 +889,12 @@ def _v2_pod(pod: PodPlan, v: Values) -> PodPlan:
             command=("cp", v["bridge"]["binary"], bridge.binary), args=(), ports=(), env=(),
             liveness=None, readiness=None, working_dir=None,
             mounts=(Mount(BRIDGE_VOLUME, conventions.BRIDGE_DIR),)),)
+    annotations = dict(pod.annotations)
+    if init and (_aws_in_play(v)):
+        # The bridge installer needs no cloud token either (see _pod).
+        listed = [n for n in annotations.get(EKS_SKIP_CONTAINERS, "").split(",") if n]
+        annotations[EKS_SKIP_CONTAINERS] = ",".join([*(c.name for c in init), *listed])
     return dataclasses.replace(pod, containers=(server, *pod.containers[1:]),
-                               volumes=tuple(volumes), init_containers=init)
+                               volumes=tuple(volumes),
+                               init_containers=(*init, *pod.init_containers),
+                               annotations=_frozen(annotations))

@@ -300,6 +300,13 @@ class _Compiler:
                 out.append(f"not isinstance({v}, dict) or {present}")
         if "$ref" in node:
             out.append(f"{self.ref(node['$ref'], base)}({v})")
+        if "propertyNames" in node:
+            # Every member name is an instance of the subschema (a string, so only string
+            # keywords can fail it); a fresh name per depth, as nested schemas may repeat this.
+            k = f"_k{depth}"
+            names = self.expression(node["propertyNames"], base, k, depth + 1)
+            if names != "True":
+                out.append(f"not isinstance({v}, dict) or all(({names}) for {k} in {v})")
         out += self.combinators(node, base, v, depth)
         return out
 

@@ -15,10 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import conventions, fqdnpolicy, kubeschemas, netranges, providers, schemacompiler
+from . import conventions, envloader, fqdnpolicy, kubeschemas, netranges, providers, schemacompiler
 from .credentials import credential_reason
+from .digest import DIGEST_FORM, DIGEST_PATTERN
 from .errors import InputError, Problem, ProblemCode, ValuesError
-from .policy.image import DIGEST_FORM, DIGEST_PATTERN
 from .yamlio import load_one
 
 Values = dict[str, Any]
@@ -578,12 +578,15 @@ def semantic_problems(v: Values) -> list[Problem]:
         if c is not None and c in cidrs[:i]:
             add(f"externalEgress[{i}].cidr", f"{c} is listed twice; merge the ports into one entry",
                 ProblemCode.DUPLICATE)
-    if v["configMaps"] and not v["apiServer"]["cidrs"]:
-        add("apiServer.cidrs", "is required when configMaps is not empty (egress to the API server);"
-            " find it with: kubectl get endpoints kubernetes -n default", ProblemCode.CONFLICT)
-    if v["apiServer"]["cidrs"] and not v["configMaps"]:
-        add("apiServer.cidrs", "is set but configMaps is empty: without API access there is no"
-            " API server egress to allow; remove it or list the ConfigMaps", ProblemCode.CONFLICT)
+    api_access = bool(v["configMaps"]) or has_rbac(v)
+    if api_access and not v["apiServer"]["cidrs"]:
+        add("apiServer.cidrs", "is required when configMaps or rbac is set (egress to the API"
+            " server); find it with: kubectl get endpoints kubernetes -n default",
+            ProblemCode.CONFLICT)
+    if v["apiServer"]["cidrs"] and not api_access:
+        add("apiServer.cidrs", "is set but configMaps and rbac are empty: without API access"
+            " there is no API server egress to allow; remove it or list the ConfigMaps",
+            ProblemCode.CONFLICT)
 
     for name in v["env"]:
         if not ENV_NAME.fullmatch(name):
@@ -625,6 +628,9 @@ def semantic_problems(v: Values) -> list[Problem]:
     out.extend(transport_problems(v))
     out.extend(storage_problems(v))
     out.extend(host_egress_problems(v))
+    out.extend(secret_env_problems(v))
+    out.extend(cloud_identity_problems(v))
+    out.extend(rbac_problems(v))
     return out
 
 
@@ -648,9 +654,13 @@ def _secrets_problems(v: Values) -> list[Problem]:
         out.append(Problem(f"secrets.{provider}", f"is required when secrets.provider is {provider!r}",
                            ProblemCode.CONFLICT))
         return out
-    if not files:
-        out.append(Problem("secrets.files", "must map at least one *_FILE env var to a file, or the"
-                           " server has no way to find its secrets", ProblemCode.EMPTY))
+    # A file named in args (`--env-file /mnt/secrets/app.env`) is a way in too: with nothing
+    # produced, every path under the mount in args is reported, so any report means one.
+    in_args = bool(envloader.args_file_problem_list(v["args"], s["mountPath"], set()))
+    if not files and not s["env"] and not in_args:
+        out.append(Problem("secrets.files", "must map at least one *_FILE env var to a file (or"
+                           " secrets.env a variable, or args name a file), or the server has no"
+                           " way to find its secrets", ProblemCode.EMPTY))
     module = providers.get(provider)
     out.extend(module.problems(s[provider], v))
     if provider == "aws":
@@ -740,6 +750,14 @@ def transport_problems(v: Values) -> list[Problem]:
     if not v["command"]:
         out.append(Problem("command", "is required when transport is 'stdio': the bridge runs"
                            " in place of the image's ENTRYPOINT and starts this command"))
+    if v["secrets"].get("env") and not v["secrets"].get("envLoader", {}).get("image"):
+        # The bridge starts the server from its own command line, so the wrapper that loads
+        # secrets.env around the server's command would be bypassed: only the kubelet's
+        # fileKeyRef (which sets the container's environment) reaches a bridged server.
+        out.append(Problem("secrets.env", "with transport 'stdio' the bridge starts the server,"
+                           " so the env loader cannot wrap it: set secrets.envLoader.image"
+                           " (fileKeyRef delivery, Kubernetes 1.35+) or use secrets.files",
+                           ProblemCode.CONFLICT))
     if bridge is not None:
         holders = [i for i, a in enumerate(bridge["args"]) if "{command}" in a]
         for i in holders[1:]:
@@ -886,6 +904,133 @@ def host_egress_warnings(v: Values) -> list[Problem]:
     return []
 
 
+# --- secrets.env, cloudIdentity, rbac (contract v2) ----------------------------------------------
+
+def secret_env_problems(v: Values) -> list[Problem]:
+    """secrets.env and secrets.envLoader (scaffold/envloader.py does the loading), and the
+    files named in args: every one must be a file the provider produces."""
+    s = v["secrets"]
+    env: dict[str, str] = s["env"]
+    provider = s["provider"]
+    out: list[Problem] = []
+    produced: set[str] = set()
+    if provider != "none" and provider in s:
+        produced = providers.get(provider).produced_files(s[provider])
+        out += envloader.args_file_problem_list(v["args"], s["mountPath"], produced)
+    if not env:
+        if "envLoader" in s:
+            out.append(Problem("secrets.envLoader", "changes nothing without secrets.env; remove it"))
+        return out
+    if provider == "none":
+        return [*out, Problem("secrets.env", "needs a secrets.provider to produce the files")]
+    out += envloader.name_problems(env)
+    for name, file in sorted(env.items()):
+        key = f"secrets.env.{name}"
+        if name in RESERVED_ENV:
+            out.append(Problem(key, "is set by the bundle (runtime dirs); choose another name"))
+        elif name in v["env"]:
+            out.append(Problem(key, "is also a key of env; each env var is set once"))
+        elif name in s["files"]:
+            out.append(Problem(key, "is also a key of secrets.files; each env var is set once"))
+        if produced and file not in produced:
+            out.append(Problem(key, f"no secrets.{provider} object produces file {file!r};"
+                               f" produced: {', '.join(sorted(produced)) or 'none'}"))
+    loader = s.get("envLoader", {}).get("image")
+    out += envloader.mode_problems(v["kubernetesVersion"], loader, v["command"])
+    out += envloader.reference_problems(v["command"], v["args"], env)
+    return out
+
+
+# Where the identity webhooks put the credential: one identity per ServiceAccount annotation.
+_SHARED_ANNOTATION = {"aws": "roleArn", "azure": "clientID", "gcp": "gcpServiceAccount"}
+
+
+def cloud_identity_problems(v: Values) -> list[Problem]:
+    """cloudIdentity must agree with the CSI provider's identity on the one ServiceAccount."""
+    ident: dict[str, Any] = v.get("cloudIdentity") or {}
+    out: list[Problem] = []
+    s = v["secrets"]
+    for cloud, block in ident.items():
+        field = _SHARED_ANNOTATION[cloud]
+        mine = block.get(field)
+        theirs = s.get(cloud, {}).get(field) if s["provider"] == cloud else None
+        if theirs and mine != theirs:
+            out.append(Problem(f"cloudIdentity.{cloud}.{field}",
+                               f"differs from secrets.{cloud}.{field}: the ServiceAccount carries"
+                               " one identity, which the server and the CSI provider share; use"
+                               " the same value"))
+        if cloud == "aws" and s["provider"] == "aws" and (
+                s["aws"].get("usePodIdentity", False) != (block["mode"] == "pod-identity")):
+            out.append(Problem("cloudIdentity.aws.mode", "must match secrets.aws.usePodIdentity:"
+                               " one ServiceAccount uses either IRSA or EKS Pod Identity"))
+    return out
+
+
+def has_rbac(v: Values) -> bool:
+    """True when rbac grants anything (rules or a ClusterRole)."""
+    r = v.get("rbac") or {}
+    return bool(r.get("rules") or r.get("clusterRole"))
+
+
+READ_VERBS = ("get", "list", "watch")
+# Never granted by `new`, whatever the verbs: reading them is taking over the cluster or the
+# workloads (kubernetes.io "RBAC good practices": secrets, nodes/proxy, pods/exec...).
+_FORBIDDEN_RESOURCES = {
+    "secrets": "secrets: read them from the secret store through secrets.files or secrets.env",
+    "pods/exec": "pods/exec runs code in other pods",
+    "pods/attach": "pods/attach attaches to other pods' processes",
+    "pods/portforward": "pods/portforward tunnels past the NetworkPolicy",
+    "pods/ephemeralcontainers": "pods/ephemeralcontainers adds containers to other pods",
+    "serviceaccounts/token": "serviceaccounts/token mints tokens for other ServiceAccounts",
+    "nodes": "nodes is cluster-scoped; a Role cannot grant it and it reveals the whole cluster",
+}
+
+
+def _rule_problems(i: int, rule: dict[str, Any]) -> Iterator[Problem]:
+    key = f"rbac.rules[{i}]"
+    for field in ("apiGroups", "resources", "verbs", "resourceNames"):
+        if any("*" in item for item in rule.get(field, [])):
+            yield Problem(f"{key}.{field}", "holds a wildcard '*': list exactly what the server"
+                          " reads")
+    bad = [verb for verb in rule["verbs"] if verb not in READ_VERBS and "*" not in verb]
+    if bad:
+        yield Problem(f"{key}.verbs", f"{', '.join(bad)} is not read-only; allowed: get, list,"
+                      " watch")
+    for res in rule["resources"]:
+        base = res.partition("/")[0]
+        why = _FORBIDDEN_RESOURCES.get(res) or (_FORBIDDEN_RESOURCES["nodes"]
+                                                if base == "nodes" else None)
+        if why is None and (res == "proxy" or res.endswith("/proxy")):
+            why = f"{res} proxies requests past the NetworkPolicy"
+        if why is None and base == "secrets":
+            why = _FORBIDDEN_RESOURCES["secrets"]
+        if why:
+            yield Problem(f"{key}.resources", f"{res} is never granted: {why}")
+
+
+def rbac_problems(v: Values) -> list[Problem]:
+    """rbac: read-only rules and an explicit reason for cluster-wide access. (clusterRole is
+    `view` only, by the schema: a ClusterRole that is not in the base cannot be judged.)"""
+    r: dict[str, Any] = v.get("rbac") or {}
+    out: list[Problem] = []
+    for i, rule in enumerate(r.get("rules", [])):
+        out.extend(_rule_problems(i, rule))
+    reason = r.get("clusterWide", {}).get("reason")
+    if reason is not None and not reason.strip():
+        out.append(Problem("rbac.clusterWide.reason", "must say why the server needs every"
+                           " namespace; it is recorded on the ClusterRoleBinding"))
+    if r and not has_rbac(v):
+        out.append(Problem("rbac", "grants nothing: give rules or clusterRole"))
+    if "clusterWide" in r and r.get("namespaces"):
+        out.append(Problem("rbac.namespaces", "changes nothing with clusterWide (the binding"
+                           " covers every namespace); remove one of them"))
+    for i, ns in enumerate(r.get("namespaces", [])):
+        if ns == v["namespace"]:
+            out.append(Problem(f"rbac.namespaces[{i}]", "is the server's own namespace, which"
+                               " always gets the grant; remove it"))
+    return out
+
+
 def validate(data: Any, source: str = "") -> Values:
     """Check raw values (schema, then semantic rules) and return them with defaults filled.
 
@@ -915,7 +1060,7 @@ def _default(path: str) -> Any:
 def _no_effect(v: Values) -> Iterator[Problem]:
     """Keys set to something other than their default that the rendered bundle never reads.
     (A block of a provider other than secrets.provider is refused, not warned about.)"""
-    if not v["configMaps"]:
+    if not v["configMaps"] and not has_rbac(v):
         for key in ("port", "tokenExpirationSeconds"):
             if v["apiServer"][key] != _default(f"apiServer.{key}"):
                 yield Problem(f"apiServer.{key}", "changes nothing: configMaps is empty, so the"
@@ -987,6 +1132,7 @@ FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "volumes[].mountPath": check_mount_path,
     "volumes[].size": check_byte_quantity,
     "workingDir": check_working_dir,
+    "secrets.envLoader.image": check_image,
 }
 
 

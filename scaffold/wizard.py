@@ -173,7 +173,8 @@ def _parse(kind: str, node: dict[str, Any], text: str) -> Any:
             raise ValueError("must be a whole number") from None
     if kind == "list":
         items = _deref(node.get("items", {}))
-        return [_parse(_kind(items), items, p) for p in _split(text)]
+        # "" stands for the empty string (the core API group in rbac.rules[].apiGroups).
+        return [_parse(_kind(items), items, "" if p == '""' else p) for p in _split(text)]
     if kind == "map":
         out: dict[str, str] = {}
         for pair in _split(text):
@@ -288,7 +289,8 @@ class _Wizard:
     def ask_all(self) -> None:
         for path in _FIRST:
             self.ask(path)
-        if self.answers.get("configMaps"):
+        self.ask_optional_blocks()
+        if self.answers.get("configMaps") or values_mod.has_rbac(self.answers):
             # Egress to the API server is only opened for API access.
             self.ask("apiServer.cidrs", required=True)
         self.ask("downstream")
@@ -300,6 +302,44 @@ class _Wizard:
                 self.ask(f"secrets.{provider}", required=True)
             self.ask_files(provider)
         self.ask("kubernetesVersion")
+
+    def ask_optional_blocks(self) -> None:
+        """rbac and cloudIdentity: optional blocks, each behind a yes/no question (default no),
+        asked with the other API questions when configMaps was asked here (a values file that
+        answers configMaps is complete about API access). Their fields come from the schema."""
+        if "configMaps" not in self.asked:
+            return
+        if "rbac" not in self.answers and "rbac" not in self.asked:
+            self.asked.add("rbac")
+            self.count += 1
+            if _confirm("Does the server read the Kubernetes API beyond those ConfigMaps"
+                        " (rbac: read-only rules, the view role, other namespaces)?",
+                        default=False):
+                _set(self.answers, "rbac", {})
+                self.ask("rbac.rules")
+                self.ask("rbac.namespaces")
+                self.ask("rbac.clusterRole")
+                if _confirm("Grant it cluster-wide (a ClusterRoleBinding, recorded as an"
+                            " exception with your reason)?", default=False):
+                    _set(self.answers, "rbac.clusterWide", {})
+        if isinstance(self.answers.get("rbac"), dict):
+            for part in ("rules", "namespaces", "clusterRole"):
+                self.ask(f"rbac.{part}")
+            if isinstance(self.answers["rbac"].get("clusterWide"), dict):
+                self.ask("rbac.clusterWide.reason", required=True)
+        if "cloudIdentity" not in self.answers and "cloudIdentity" not in self.asked:
+            self.asked.add("cloudIdentity")
+            self.count += 1
+            if _confirm("Does the server itself call cloud APIs with its own identity"
+                        " (cloudIdentity; not needed for the secret provider)?", default=False):
+                clouds = list(_node("cloudIdentity")["properties"])
+                cloud = _select("Which cloud identity", clouds, clouds[0])
+                _set(self.answers, f"cloudIdentity.{cloud}", {})
+        ident = self.answers.get("cloudIdentity")
+        if isinstance(ident, dict):
+            for cloud in ident:
+                if cloud in _node("cloudIdentity")["properties"]:
+                    self.ask(f"cloudIdentity.{cloud}", required=True)
 
     def ask(self, path: str, *, required: bool | None = None) -> None:
         """Ask for the value at path unless the values already hold it; for objects and lists of
@@ -470,24 +510,35 @@ class _Wizard:
         files: dict[str, str] = {}
         _set(self.answers, path, files)
         _help(f"{node.get('title', path)}: {node.get('description', '')}")
+        # A name ending in _FILE gets the file's path (secrets.files); any other name gets its
+        # content (secrets.env), for servers that read a token only from the environment.
+        contents: dict[str, str] = self.answers["secrets"].setdefault("env", {})
         for name in produced:
 
             def validate(text: str, name: str = name) -> bool | str:
                 env = text.strip()
                 if not env:
                     return True
-                if env in files:
-                    return f"{env} already gets the path of {files[env]!r}"
+                if env in files or env in contents:
+                    return f"{env} already gets {files.get(env) or contents[env]!r}"
                 trial = copy.deepcopy(self.answers)
-                trial["secrets"]["files"] = {**files, env: name}
-                problems = self.problems_under(f"{path}.{env}", trial)
+                key = "files" if env.endswith("_FILE") else "env"
+                trial["secrets"][key] = {**trial["secrets"][key], env: name}
+                problems = self.problems_under(f"secrets.{key}.{env}", trial)
+                if key == "env":
+                    # The loader execs `command`, which the wizard does not ask: say so here.
+                    problems += self.problems_under("command", trial)
                 return problems[0].message if problems else True
 
             env = _text(f"Env var for the file {name!r}", default=_env_name(name),
-                        instruction="(…_FILE; Enter on empty: not exposed)",
-                        validate=validate).strip()
-            if env:
+                        instruction="(NAME_FILE: its path; NAME: its content; Enter on empty:"
+                        " not exposed)", validate=validate).strip()
+            if env.endswith("_FILE"):
                 files[env] = name
+            elif env:
+                contents[env] = name
+        if not contents:
+            del self.answers["secrets"]["env"]
 
     # the end
 
@@ -514,6 +565,8 @@ class _Wizard:
         roots = [*_FIRST, "apiServer.cidrs", "downstream", "externalEgress", "networkPolicy",
                  "secrets.provider",
                  "secrets.files", "kubernetesVersion"]
+        if "configMaps" in self.asked:
+            roots += ["rbac", "cloudIdentity"]
         if isinstance(provider, str):
             roots.append(f"secrets.{provider}")
         return unit != "secrets" and any(_under(unit, r) for r in roots)

@@ -59,7 +59,7 @@ CASES = [
     ("file-twice", "secrets.files", {"A_FILE": "db-password", "B_FILE": "db-password"},
      "secrets.files.B_FILE", "already"),
     ("file-not-produced", "secrets.files", {"X_FILE": "nope"}, "secrets.files.X_FILE", "produces"),
-    ("alias-twice", "secrets.aws.objects.1.jmesPath.0.objectAlias", "github-token",
+    ("alias-twice", "secrets.aws.objects.1.jmesPath.0.objectAlias", "redis-password",
      "secrets.aws.objects[1].jmesPath[0].objectAlias", "unique"),
     ("label-key", "labels", {"bad key": "x"}, "labels.bad key", "label key"),
     ("label-value", "labels", {"team": "has space"}, "labels.team", "label value"),
@@ -179,6 +179,82 @@ CASES = [
     ("flavor-unknown-key", "networkPolicy", {"flavour": "cilium"}, "networkPolicy.flavour",
      "did you mean 'flavor'"),
     ("create-namespace-string", "createNamespace", "no", "createNamespace", "boolean"),
+    # secrets.env (issue 11 item 1) and files named in args (item 2).
+    ("senv-bad-name", "secrets.env", {"1X": "redis-password"}, "secrets.env.1X", "shell variable"),
+    ("senv-loader-control", "secrets.env", {"LD_PRELOAD": "redis-password"},
+     "secrets.env.LD_PRELOAD", "dynamic loader"),
+    ("senv-reserved", "secrets.env", {"HOME": "redis-password"}, "secrets.env.HOME", "set by the bundle"),
+    ("senv-also-a-file", "secrets.env", {"DB_PASSWORD_FILE": "db-password"},
+     "secrets.env.DB_PASSWORD_FILE", "secrets.files"),
+    ("senv-not-produced", "secrets.env", {"GITHUB_PERSONAL_ACCESS_TOKEN": "nope"},
+     "secrets.env.GITHUB_PERSONAL_ACCESS_TOKEN", "produces"),
+    ("senv-file-name", "secrets.env", {"TOKEN": "../etc/passwd"}, "secrets.env.TOKEN", "file name"),
+    ("senv-needs-command", "secrets.env", {"GITHUB_PERSONAL_ACCESS_TOKEN": "redis-password"},
+     "command", "required with secrets.env"),
+    ("envloader-not-pinned", "secrets.envLoader", {"image": "busybox:1.36"},
+     "secrets.envLoader.image", "digest"),
+    ("envloader-without-env", "secrets.envLoader", {"image": "busybox@sha256:" + "b" * 64},
+     "secrets.envLoader", "without secrets.env"),
+    ("args-file-not-produced", "args", ["--env-file", "/mnt/secrets/app.env"], "args[1]",
+     "no secrets provider object produces"),
+    ("args-file-glued", "args", ["--env-file=/mnt/secrets/./x/../app.env"], "args[0]",
+     "redis-password"),
+    # rbac (item 4): read-only, never the dangerous resources, a reason for cluster-wide.
+    ("rbac-write-verb", "rbac", {"rules": [{"apiGroups": [""], "resources": ["pods"],
+                                            "verbs": ["get", "delete"]}]},
+     "rbac.rules[0].verbs", "delete is not read-only"),
+    ("rbac-secrets", "rbac", {"rules": [{"apiGroups": [""], "resources": ["secrets"],
+                                         "verbs": ["get"]}]},
+     "rbac.rules[0].resources", "secrets is never granted"),
+    ("rbac-wildcard", "rbac", {"rules": [{"apiGroups": ["apps"], "resources": ["*"],
+                                          "verbs": ["list"]}]},
+     "rbac.rules[0].resources", "wildcard"),
+    ("rbac-wildcard-verb", "rbac", {"rules": [{"apiGroups": [""], "resources": ["pods"],
+                                               "verbs": ["*"]}]},
+     "rbac.rules[0].verbs", "wildcard"),
+    ("rbac-exec", "rbac", {"rules": [{"apiGroups": [""], "resources": ["pods/exec"],
+                                      "verbs": ["get"]}]},
+     "rbac.rules[0].resources", "runs code"),
+    ("rbac-proxy", "rbac", {"rules": [{"apiGroups": [""], "resources": ["services/proxy"],
+                                       "verbs": ["get"]}]},
+     "rbac.rules[0].resources", "proxies"),
+    ("rbac-token", "rbac", {"rules": [{"apiGroups": [""], "resources": ["serviceaccounts/token"],
+                                       "verbs": ["get"]}]},
+     "rbac.rules[0].resources", "mints tokens"),
+    ("rbac-nodes", "rbac", {"rules": [{"apiGroups": [""], "resources": ["nodes/metrics"],
+                                       "verbs": ["get"]}]},
+     "rbac.rules[0].resources", "nodes"),
+    ("rbac-ephemeral", "rbac", {"rules": [{"apiGroups": [""],
+                                           "resources": ["pods/ephemeralcontainers"],
+                                           "verbs": ["get"]}]},
+     "rbac.rules[0].resources", "adds containers"),
+    ("rbac-edit-role", "rbac", {"clusterRole": "edit"}, "rbac.clusterRole", "view"),
+    ("rbac-cluster-wide-no-reason", "rbac", {"clusterRole": "view", "clusterWide": {}},
+     "rbac.clusterWide.reason", "missing"),
+    ("rbac-cluster-wide-blank-reason", "rbac",
+     {"clusterRole": "view", "clusterWide": {"reason": "  "}}, "rbac.clusterWide.reason",
+     "must say why"),
+    ("rbac-reason-newline", "rbac",
+     {"clusterRole": "view", "clusterWide": {"reason": "x\nMCP-NET-001=y"}},
+     "rbac.clusterWide.reason", "line break"),
+    ("rbac-own-namespace", "rbac", {"clusterRole": "view", "namespaces": ["mcp-prod"]},
+     "rbac.namespaces[0]", "own namespace"),
+    ("rbac-grants-nothing", "rbac", {"namespaces": ["team-a"]}, "rbac", "grants nothing"),
+    # cloudIdentity (item 3).
+    ("cloud-two-identities", "cloudIdentity",
+     {"aws": {"roleArn": "arn:aws:iam::111122223333:role/github-mcp"},
+      "gcp": {"gcpServiceAccount": "mcp-sa@acme-prod.iam.gserviceaccount.com"}},
+     "cloudIdentity", "too many"),
+    ("cloud-role-differs", "cloudIdentity",
+     {"aws": {"roleArn": "arn:aws:iam::111122223333:role/other"}},
+     "cloudIdentity.aws.roleArn", "differs from secrets.aws.roleArn"),
+    ("cloud-mode-differs", "cloudIdentity",
+     {"aws": {"roleArn": "arn:aws:iam::111122223333:role/github-mcp", "mode": "pod-identity"}},
+     "cloudIdentity.aws.mode", "usePodIdentity"),
+    ("cloud-azure-guid", "cloudIdentity", {"azure": {"clientID": "x", "tenantID": "y"}},
+     "cloudIdentity.azure.clientID", "GUID"),
+    ("cloud-gcp-account", "cloudIdentity", {"gcp": {"gcpServiceAccount": "someone@gmail.com"}},
+     "cloudIdentity.gcp.gcpServiceAccount", "iam.gserviceaccount.com"),
 ]
 
 # (id, externalEgress, networkPolicy, dns, key the message must name, words it must contain)
@@ -230,6 +306,48 @@ def test_bad_values_exit_2_naming_the_key(case: tuple[Any, ...], tmp_path: Path,
     assert any(words.lower() in ln.lower() for ln in hit), hit
     assert "Traceback" not in r.err
     assert all(ln.startswith("mcp-scaffold: error: ") for ln in lines)
+    assert not out.exists() and list(tmp_path.iterdir()) == [f]
+
+
+# Cases that change several keys at once: (id, {path: value}, key, words).
+MULTI_CASES = [
+    ("envloader-before-1-35", {"secrets.env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "redis-password"},
+                               "secrets.envLoader": {"image": "busybox@sha256:" + "b" * 64}},
+     "secrets.envLoader.image", "1.35"),
+    ("senv-in-args", {"secrets.env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "redis-password"},
+                      "command": ["/server"],
+                      "args": ["--token=$(GITHUB_PERSONAL_ACCESS_TOKEN)"]},
+     "args[0]", "references $(GITHUB_PERSONAL_ACCESS_TOKEN)"),
+    ("senv-dash-command", {"secrets.env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "redis-password"},
+                           "command": ["-x"]}, "command[0]", "program to run"),
+    ("senv-without-provider", {"secrets": {"provider": "none",
+                                           "env": {"TOKEN": "token"}}},
+     "secrets.env", "needs a secrets.provider"),
+    ("rbac-without-api-server", {"rbac": {"clusterRole": "view"}, "configMaps": [],
+                                 "apiServer": _DELETE},
+     "apiServer.cidrs", "rbac"),
+    ("rbac-namespaces-with-cluster-wide", {
+        "rbac": {"clusterRole": "view", "namespaces": ["team-a"],
+                 "clusterWide": {"reason": "reads every namespace"}}},
+     "rbac.namespaces", "changes nothing"),
+]
+
+
+@pytest.mark.parametrize("case", MULTI_CASES, ids=[c[0] for c in MULTI_CASES])
+def test_bad_combinations_exit_2_naming_the_key(case: tuple[Any, ...], tmp_path: Path,
+                                                cli: Any) -> None:
+    _, changes, key, words = case
+    data = copy.deepcopy(BASE)
+    for path, value in changes.items():
+        _set(data, path, value)
+    f = tmp_path / "values.yaml"
+    f.write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = tmp_path / "out"
+    r = cli("new", "--values", str(f), "--output", str(out), "--no-input")
+    assert r.code == 2, r.err
+    hit = [ln for ln in r.err.strip().splitlines() if f": {key}: " in ln]
+    assert hit and any(words.lower() in ln.lower() for ln in hit), r.err
+    assert "Traceback" not in r.err
     assert not out.exists() and list(tmp_path.iterdir()) == [f]
 
 

@@ -216,6 +216,8 @@ SCHEMAS: list[Any] = [
     {**DEFS, "$ref": "#/$defs/node"},
     {**DEFS, "properties": {"p": {"$ref": "#/$defs/intOrString", "description": "d"}}},
     {"type": "string", "format": "date-time"}, {"format": "ipv4", "x-kubernetes-int-or-string": 1},
+    {"propertyNames": {"pattern": "^[a-b]+$", "maxLength": 1}}, {"propertyNames": False},
+    {"properties": {"a": {"propertyNames": {"enum": ["b", "c"]}}}, "propertyNames": {"minLength": 1}},
 ]
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)

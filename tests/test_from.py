@@ -296,6 +296,8 @@ def test_new_from_in_a_terminal_asks_the_open_questions_first(tmp_path: Path) ->
     answer("Runtime", "\r")
     answer("Ingress controller namespace", "\x15ingress-nginx\r")
     answer("ConfigMaps read through the API", "\r")
+    answer("(rbac: read-only rules", "n")  # no Kubernetes API access
+    answer("call cloud APIs with its own identity", "n")  # no cloudIdentity
     answer("Add a downstream service?", "n")
     answer("Add an external egress rule", "n")
     answer("Secret provider", "\r")  # none

@@ -109,7 +109,8 @@ def test_render_writes_exactly_the_files_the_plan_lists() -> None:
 def test_minimal_values_leave_out_what_they_do_not_need() -> None:
     server = _server(yaml.safe_load((EXAMPLES / "minimal.yaml").read_text()))
     left_out = {m.name for m in server.outputs if not m.when}
-    assert left_out == {"role.yaml", "rolebinding.yaml", "secretproviderclass.yaml",
+    assert left_out == {"role.yaml", "rolebinding.yaml", "clusterrole.yaml",
+                        "clusterrolebinding.yaml", "secretproviderclass.yaml",
                         "poddisruptionbudget.yaml", "persistentvolumeclaim.yaml",
                         "ciliumnetworkpolicy.yaml", "fqdnnetworkpolicy.yaml"}
     assert server.api is None and server.secrets is None and not server.pod.projected_token
@@ -135,7 +136,7 @@ def _names_read(template: Path) -> set[str]:
 @pytest.mark.parametrize("template", sorted(TEMPLATES.glob("*.j2")), ids=lambda p: p.name)
 def test_templates_read_only_the_plan(template: Path) -> None:
     allowed = {"plan", "namespace", "files", "resources", "loop", "mapping", "metadata",
-               "ip_block", "pod_template", "container", "probe", "volume"}
+               "ip_block", "pod_template", "container", "probe", "volume", "rule_list", "subject"}
     assert _names_read(template) <= allowed
 
 
@@ -155,4 +156,4 @@ def test_the_pod_template_lays_out_a_sidecar_with_the_same_hardening() -> None:
     assert second["securityContext"]["readOnlyRootFilesystem"] is True
     assert "livenessProbe" not in second and second["volumeMounts"] == [
         {"name": "tmp", "mountPath": "/tmp"}]
-    assert [v["name"] for v in spec["volumes"]] == ["tmp", "home", "api-token", "secrets"]
+    assert [v["name"] for v in spec["volumes"]] == ["tmp", "api-token", "secrets"]

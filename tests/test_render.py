@@ -22,7 +22,8 @@ from support import EXAMPLES
 
 TEMPLATES = Path(render.__file__).resolve().parent.parent / "templates"
 BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "github-mcp.yaml").read_text())
-MACROS = {"mapping", "metadata", "ip_block", "pod_template", "container", "probe", "volume"}
+MACROS = {"mapping", "metadata", "ip_block", "pod_template", "container", "probe", "volume",
+          "rule_list", "subject"}
 # Filters that quote a value or dump a structure; nothing else may reach the YAML.
 QUOTING = ("q", "yaml", "document", "spaces")
 
@@ -84,7 +85,8 @@ def test_env_value_round_trips_or_is_refused(value: str) -> None:
     container = _deployment(docs)["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e for e in container["env"]}
     assert env["MCP_SETTING"] == {"name": "MCP_SETTING", "value": value}
-    assert set(container) == {"name", "image", "imagePullPolicy", "ports", "env", "securityContext",
+    assert set(container) == {"name", "image", "imagePullPolicy", "args", "ports", "env",
+                              "securityContext",
                               "resources", "livenessProbe", "readinessProbe", "volumeMounts"}
 
 

@@ -217,8 +217,8 @@ def test_refusals_name_the_field_and_the_reason() -> None:
     doc = copy.deepcopy(BASES["aws"])
     doc["spec"]["secretObjects"] = [SYNCED]
     assert our_failures(doc) == [
-        "SecretProviderClass/github-mcp-secrets: spec: secretObjects is not allowed: it copies"
-        " the secrets into etcd as Secret objects"]
+        f"SecretProviderClass/{doc['metadata']['name']}: spec: secretObjects is not allowed:"
+        " it copies the secrets into etcd as Secret objects"]
     doc = copy.deepcopy(BASES["azure"])
     doc["spec"]["parameters"]["usePodIdentity"] = False
     del doc["spec"]["parameters"]["tenantID"]

@@ -44,7 +44,7 @@ FIELDS: list[tuple[str, tuple[Any, ...], str]] = [
     ("github-mcp", ("ingress", "podLabels", "app.kubernetes.io/name"),
      "ingress.podLabels.app.kubernetes.io/name"),
     ("github-mcp", ("secrets", "provider"), "secrets.provider"),
-    ("github-mcp", ("secrets", "files", "GITHUB_TOKEN_FILE"), "secrets.files.GITHUB_TOKEN_FILE"),
+    ("github-mcp", ("secrets", "files", "REDIS_PASSWORD_FILE"), "secrets.files.REDIS_PASSWORD_FILE"),
     ("github-mcp", ("secrets", "aws", "region"), "secrets.aws.region"),
     ("github-mcp", ("secrets", "aws", "roleArn"), "secrets.aws.roleArn"),
     ("github-mcp", ("secrets", "aws", "objects", 0, "objectName"),
@@ -81,7 +81,7 @@ FIELDS: list[tuple[str, tuple[Any, ...], str]] = [
     # Keys that are names: label keys, env names, secret file env names.
     ("github-mcp", ("labels", "team", "key"), "labels"),
     ("github-mcp", ("env", "MCP_LOG_LEVEL", "key"), "env"),
-    ("github-mcp", ("secrets", "files", "GITHUB_TOKEN_FILE", "key"), "secrets.files"),
+    ("github-mcp", ("secrets", "files", "REDIS_PASSWORD_FILE", "key"), "secrets.files"),
 ]
 # Fields whose defaults the examples leave out: set to a valid value first.
 SET_FIRST = [

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from scaffold import plan
 from scaffold.errors import InputError
 from scaffold.policy import PATTERNS, RULES, Finding, evaluate, skips
 from scaffold.yamlio import load_all
@@ -66,7 +67,10 @@ def test_example_bases_are_clean(base: Path) -> None:
     for file in sorted(base.glob("*.yaml")):
         docs += [d for d in load_all(file.read_text(encoding="utf-8"), str(file))
                  if isinstance(d, dict) and "apiVersion" in d]
-    assert evaluate(docs) == []
+    # Clean, apart from the exceptions the values asked for and the base records on the object
+    # (docs/check.md, "Exceptions `new` writes itself").
+    assert [f for f in evaluate(docs)
+            if not (f.suppressed and f.rule in plan.ACKNOWLEDGED_RULES)] == []
 
 
 # ---- targeted behaviour ---------------------------------------------------------------------

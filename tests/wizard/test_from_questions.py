@@ -97,8 +97,9 @@ def test_new_from_asks_the_open_questions_then_what_the_values_still_miss(
     keys.send_text(
         line("mcp-weather") + line(DIGEST) + ENTER + choose(["low", "high"], "high")
         # Then the schema's questions the description did not answer: replicas, runtime,
-        # ingress namespace, configMaps, downstream, externalEgress, provider, version, confirm.
-        + ENTER + ENTER + line("ingress-nginx") + ENTER + "n" + "n"
+        # ingress namespace, configMaps, rbac, cloudIdentity, downstream, externalEgress, provider,
+        # version, confirm.
+        + ENTER + ENTER + line("ingress-nginx") + ENTER + "n" + "n" + "n" + "n"
         + choose(PROVIDERS, "none") + ENTER + "y" + CTRL_C)
     err = io.StringIO()
     code = pipeline.new(None, "base", interactive=True, force=False, dry_run=False,

@@ -18,7 +18,7 @@ FLAVORS = values.subschema("networkPolicy.flavor")["enum"]
 
 
 def test_a_host_rule_and_its_flavor(keys: Any) -> None:
-    script = (basics() + ENTER + "n"
+    script = (basics() + ENTER + "n" + "n" + "n"  # no configMaps, rbac, cloudIdentity, downstream
               + "y" + ENTER + line("api.github.com") + line("443") + choose(FLAVORS, "cilium")
               + "y" + line("203.0.113.0/24") + line("8443")
               + "n" + choose(PROVIDERS, "none") + ENTER + "y")

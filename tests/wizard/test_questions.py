@@ -26,8 +26,8 @@ def basics(name: str = "demo") -> str:
 
 
 def no_lists() -> str:
-    """configMaps empty, no downstream service, no external egress."""
-    return ENTER + "n" + "n"
+    """configMaps empty, no rbac, no cloudIdentity, no downstream service, no external egress."""
+    return ENTER + "n" + "n" + "n" + "n"
 
 
 def run(pipe: Any, script: str, raw: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -108,7 +108,7 @@ def test_validators_are_the_values_file_checks() -> None:
 
 
 def test_api_server_cidrs_asked_only_with_config_maps(keys: Any) -> None:
-    script = (basics() + line("demo-config, demo-index")
+    script = (basics() + line("demo-config, demo-index") + "n" + "n"   # no rbac, no cloud
               + ENTER                          # empty: required when configMaps is not empty
               + line("10.0.0.1")               # no prefix length
               + line("10.0.0.1/32")
@@ -118,8 +118,32 @@ def test_api_server_cidrs_asked_only_with_config_maps(keys: Any) -> None:
     assert v["apiServer"]["cidrs"] == ["10.0.0.1/32"]
 
 
-def test_downstream_loop(keys: Any) -> None:
+def test_rbac_and_cloud_identity_questions(keys: Any) -> None:
+    # Both optional blocks behind a yes/no; their fields come from the schema.
     script = (basics() + ENTER
+              + "y"                                        # rbac
+              + "y" + line('""') + line("pods, pods/log")  # a rule: the core group...
+              + line("get, delete")                        # delete is not read-only: again
+              + line("get, list") + ENTER                  # no resourceNames
+              + "n"                                        # no second rule
+              + line("team-a")                             # namespaces
+              + choose(["(leave out)", "view"], "view")    # clusterRole
+              + "n"                                        # not cluster-wide
+              + "y" + choose(["aws", "gcp", "azure"], "gcp")
+              + line("mcp-server@acme-prod.iam.gserviceaccount.com")
+              + line("10.0.0.1/32")                        # API server: needed by rbac
+              + "n" + "n" + choose(PROVIDERS, "none") + ENTER + "y")
+    v = run(keys, script)
+    assert v["rbac"] == {"rules": [{"apiGroups": [""], "resources": ["pods", "pods/log"],
+                                    "verbs": ["get", "list"]}],
+                         "namespaces": ["team-a"], "clusterRole": "view"}
+    assert v["cloudIdentity"] == {
+        "gcp": {"gcpServiceAccount": "mcp-server@acme-prod.iam.gserviceaccount.com"}}
+    assert v["apiServer"]["cidrs"] == ["10.0.0.1/32"]
+
+
+def test_downstream_loop(keys: Any) -> None:
+    script = (basics() + ENTER + "n" + "n"
               + "y" + line("postgres") + ENTER             # namespace: the server's
               + line("app") + line("app=postgres")         # 'app' is not key=value
               + line("5432")
@@ -141,7 +165,7 @@ def test_downstream_loop(keys: Any) -> None:
 
 
 def test_external_egress_loop(keys: Any) -> None:
-    script = (basics() + ENTER + "n"
+    script = (basics() + ENTER + "n" + "n" + "n"
               + "y" + line("169.254.169.254/32") + line("0.0.0.0/0") + line("443")
               + "y" + line("2001:db8::1/32") + line("2001:db8::/32") + line("443,8443")
               + "n" + choose(PROVIDERS, "none") + ENTER + "y")
@@ -182,7 +206,7 @@ PROVIDER_SCRIPTS: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
         line("demo-sa@my-project.iam.gserviceaccount.com") + ENTER
         + line("projects/my-project/secrets/db/versions/latest") + line("db-password")
         + "n"
-        + line("DB_PASSWORD"),                                  # must end in _FILE
+        + line("DB_PASSWORD"),               # its content needs a command (not given): refused
         {"gcpServiceAccount": "demo-sa@my-project.iam.gserviceaccount.com",
          "secrets": [{"resourceName": "projects/my-project/secrets/db/versions/latest",
                       "path": "db-password"}]},
@@ -219,7 +243,7 @@ def test_provider_branch(keys: Any, provider: str) -> None:
     assert v["secrets"][provider] == values.with_defaults(
         {"secrets": {"provider": provider, provider: block}})["secrets"][provider]
     assert v["secrets"]["files"] == files
-    assert set(v["secrets"]) == {"provider", "mountPath", "files", provider}
+    assert set(v["secrets"]) == {"provider", "mountPath", "files", "env", provider}
 
 
 def test_provider_cross_field_rule_asks_again(keys: Any) -> None:

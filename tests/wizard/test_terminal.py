@@ -62,6 +62,8 @@ def test_new_in_a_terminal_writes_a_base_that_builds(tmp_path: Path) -> None:
     answer(child, "Runtime", key="\r")
     answer(child, "Ingress controller namespace", "ingress-nginx")
     answer(child, "ConfigMaps read through the API", "demo-config")
+    answer(child, "beyond those ConfigMaps", key="n")  # rbac: left out
+    answer(child, "call cloud APIs with its own identity", key="n")  # cloudIdentity: left out
     answer(child, "API server CIDRs", "10.0.0.1/32")
     answer(child, "Add a downstream service?", key="y")
     answer(child, "Service name", "postgres")
