@@ -36,6 +36,7 @@ NPM_PKGS = (
     "@modelcontextprotocol/server-everything@2026.8.31",
     "supergateway@4.0.0",
     "@modelcontextprotocol/server-memory@2026.8.31",
+    "@modelcontextprotocol/server-filesystem@2026.8.31",
     "kubernetes-mcp-server@0.0.67",
     # Builds the bridge image's single-file supergateway (install_bridge).
     "esbuild@0.28.2",

@@ -62,6 +62,7 @@ BASE_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbi
 START_TIMEOUT = 60.0  # bounded wait for the port; the 2-core CI machine can be slow
 CLONE_NEWNET = 0x40000000
 MEMORY_PKG = NPM_BIN.parent / "@modelcontextprotocol" / "server-memory"
+FILESYSTEM_PKG = NPM_BIN.parent / "@modelcontextprotocol" / "server-filesystem"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,14 @@ IMAGES: dict[str, Image] = {
     "registry.example.com/mcp/memory": Image(
         files={"/app/package.json": MEMORY_PKG / "package.json", "/app/dist": MEMORY_PKG / "dist",
                "/app/node_modules": NPM_BIN.parent},
+        entrypoint=("node", "dist/index.js"),
+        workdir="/app",
+    ),
+    # examples/filesystem-stdio.yaml: the same layout, as modelcontextprotocol/servers
+    # src/filesystem/Dockerfile builds it (WORKDIR /app, ENTRYPOINT ["node", "dist/index.js"]).
+    "registry.example.com/mcp/filesystem": Image(
+        files={"/app/package.json": FILESYSTEM_PKG / "package.json",
+               "/app/dist": FILESYSTEM_PKG / "dist", "/app/node_modules": NPM_BIN.parent},
         entrypoint=("node", "dist/index.js"),
         workdir="/app",
     ),

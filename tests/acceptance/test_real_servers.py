@@ -106,6 +106,23 @@ def test_stdio_server_through_the_rendered_bridge(rendered: Callable[[str], Path
     assert [json.loads(line)["name"] for line in stored.splitlines()] == ["mcp-scaffold"]
 
 
+def test_filesystem_server_through_the_bridge_writes_only_its_volume(
+        rendered: Callable[[str], Path]) -> None:
+    # A fifth server program: the reference filesystem server, stdio only, behind the rendered
+    # bridge, allowed one directory (its argument) that the base mounts as a writable emptyDir.
+    with run_pod(rendered("filesystem-stdio")) as pod:
+        assert [c.name for c in pod.pod.init_containers] == ["mcp-bridge-install"]
+        assert check_probes(pod) == {"livenessProbe": 200, "readinessProbe": 200}
+        session = mcp_call(pod, "write_file", {"path": "/workspace/note.txt", "content": "hello"})
+        read = pod.exec("cat", "/workspace/note.txt")
+        outside = pod.exec("sh", "-c", "echo x > /app/escape.txt")
+    assert session.server_name.startswith("secure-filesystem")
+    assert {"read_text_file", "write_file", "list_allowed_directories"} <= set(session.tools)
+    assert "Successfully wrote" in text_of(session.result)
+    assert read.stdout == "hello"
+    assert outside.returncode != 0  # the image's own files stay read-only
+
+
 def test_everything_gets_its_credential_through_secrets_env(tmp_path: Path) -> None:
     # examples/everything.yaml with the credential delivered as a variable (secrets.env, the
     # default wrapper: the rendered command reads the provider file, then execs the server).
