@@ -3,16 +3,20 @@ then "Add another server?"; the tree written lists every server."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pexpect
 import pytest
 import yaml
 
 from scaffold import pipeline, servers, wizard
 from scaffold.errors import InputError
 
-from wizard_support import ENTER, IMAGE, line
+from support import tool
+from wizard_support import ENTER, IMAGE, command, line
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -115,3 +119,33 @@ def test_other_problems_are_not_asked_about(tmp_path: Path, keys: Any) -> None:
     text = str(exc.value)
     assert "servers[0].port" in text and "servers[1].image: is missing" in text
     assert not (tmp_path / "out").exists()
+
+
+def test_terminal_completes_the_file_and_kubectl_builds_the_tree(tmp_path: Path) -> None:
+    # The installed command in a real pseudo-terminal, as a user runs it.
+    f = tmp_path / "team.yaml"
+    f.write_text(yaml.safe_dump(TEAM))
+    out = tmp_path / "out"
+    env = {**os.environ, "TERM": "xterm", "NO_COLOR": "1", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(command(), ["new", "--values", str(f), "--output", str(out)],
+                          cwd=str(tmp_path), env=env, encoding="utf-8", timeout=30,
+                          dimensions=(50, 200))
+    child.expect_exact("[fetch-mcp] Container image")
+    child.send(FETCH + "\r")
+    child.expect_exact("Add another server?")
+    child.send("n")
+    child.expect_exact("2 servers:")
+    child.expect_exact("Write this tree?")
+    child.send("y")
+    child.expect_exact("wrote ")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    built = subprocess.run([tool("kubectl"), "kustomize", str(out)], capture_output=True,
+                           text=True, timeout=120, check=False)
+    assert built.returncode == 0, built.stderr
+    docs = [d for d in yaml.safe_load_all(built.stdout) if d]
+    assert [d["kind"] for d in docs].count("Namespace") == 1
+    images = {c["image"] for d in docs if d["kind"] == "Deployment"
+              for c in d["spec"]["template"]["spec"]["containers"]}
+    assert images == {IMAGE, FETCH}
