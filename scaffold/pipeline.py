@@ -21,17 +21,29 @@ def build(v: values_mod.Values) -> list[RenderedFile]:
     return files
 
 
-def _tree(raw: dict[str, Any], source: str, err: TextIO) -> tuple[list[RenderedFile], str]:
-    """A `servers:` file: checked, rendered as a tree and verified as one bundle."""
+def _tree(raw: dict[str, Any], source: str, interactive: bool,
+          err: TextIO) -> tuple[list[RenderedFile], str]:
+    """A `servers:` file: checked (what its servers lack asked, when someone can be asked),
+    rendered as a tree and verified as one bundle."""
     try:
         team = servers.validate(raw, source)
     except ValuesError as exc:
-        if not any(p.code is ProblemCode.REQUIRED for p in exc.problems):
+        required = [p.code is ProblemCode.REQUIRED for p in exc.problems]
+        if not any(required):
             raise
-        hint = "is missing: give it in --values (a servers: file is not completed by questions)"
-        raise MissingAnswersError(
-            [Problem(p.key, hint, ProblemCode.REQUIRED) if p.code is ProblemCode.REQUIRED else p
-             for p in exc.problems], source) from None
+        if interactive and all(required):
+            from . import wizard
+
+            team = wizard.complete_team(raw, source)
+        else:
+            # The wizard completes a file whose only problems are missing keys.
+            hint = ("is missing: give it in --values (nothing is asked while the file has"
+                    " other problems)" if interactive else
+                    "is missing; nobody can be asked (no terminal or --no-input): give it in"
+                    " --values")
+            raise MissingAnswersError(
+                [Problem(p.key, hint, ProblemCode.REQUIRED) if p.code is ProblemCode.REQUIRED
+                 else p for p in exc.problems], source) from None
     for warning in servers.warnings(team):
         err.write(f"mcp-scaffold: warning: {source}: {warning}\n")
     files = render_tree(team)
@@ -87,7 +99,7 @@ def new(values_path: str | None, output: str | None, *, interactive: bool, force
     if from_ is not None:
         raw, source = _from_description(from_, raw, values_path, interactive, err)
     if servers.has_servers(raw):
-        files, target = _tree(raw, source, err)
+        files, target = _tree(raw, source, interactive, err)
     else:
         v = _complete(raw, source, interactive)
         for warning in values_mod.warnings(v):

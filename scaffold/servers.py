@@ -68,6 +68,16 @@ def _drop_unused_providers(merged: dict[str, Any], item: dict[str, Any]) -> dict
     return {**merged, "secrets": secrets}
 
 
+def inherited(shared: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    """One server's values as checked: item over the shared keys (without `servers`), in a
+    namespace the tree creates."""
+    merged = _drop_unused_providers(
+        merge({k: v for k, v in shared.items() if k != "servers"},
+              {k: v for k, v in item.items() if k not in NAMESPACE_KEYS}), item)
+    merged["createNamespace"] = False
+    return dict(merged)
+
+
 def _top_problems(raw: dict[str, Any]) -> list[Problem]:
     # The shared keys against the schema; name and image may be left to the servers.
     # Shared blocks may be partial (secrets.vault without the server's roleName): what is
@@ -110,9 +120,7 @@ def validate(raw: dict[str, Any], source: str = "") -> Team:
                                     f"[{names[name]}].name; each server needs its own"))
         if isinstance(name, str):
             names.setdefault(name, i)
-        merged = _drop_unused_providers(
-            merge(shared, {k: v for k, v in item.items() if k not in NAMESPACE_KEYS}), item)
-        merged["createNamespace"] = False
+        merged = inherited(shared, item)
         try:
             checked.append(values_mod.validate(merged, source))
         except ValuesError as exc:

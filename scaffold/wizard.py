@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import conventions, providers
+from . import conventions, providers, servers
 from . import values as values_mod
 from .errors import Interrupted, Problem, ProblemCode, ScaffoldError, ValuesError
 
@@ -264,6 +264,8 @@ class _Wizard:
         self.asked: set[str] = set()
         # Questions asked so far: a round that re-asks nothing cannot fix its problems.
         self.count = 0
+        # Before each question's title: whose question it is ('[fetch-mcp] ') in a servers: file.
+        self.prefix = ""
 
     # state
 
@@ -423,7 +425,7 @@ class _Wizard:
 
     def prompt(self, path: str, node: dict[str, Any], kind: str, required: bool) -> Any:
         """One question for one leaf; the value, or _MISSING for an optional one left empty."""
-        title = node.get("title") or _last(path)
+        title = self.prefix + (node.get("title") or _last(path))
         if node.get("description"):
             _help(f"{title}: {node['description']}")
         default = node.get("default", _MISSING) if path not in _NO_DEFAULT else _MISSING
@@ -654,6 +656,98 @@ def complete(raw: dict[str, Any], source: str) -> Values:
     except (KeyboardInterrupt, EOFError):
         raise Interrupted() from None
     return values
+
+
+# --- a servers: file (many servers in one namespace) ----------------------------------------------
+
+
+def _missing(answers: dict[str, Any], i: int, source: str) -> list[str]:
+    """The keys servers[i] still lacks after inheritance ('image', 'namespace' for a namespace
+    key), as servers.validate names them; [] when it lacks nothing."""
+    try:
+        servers.validate(answers, source)
+    except ValuesError as exc:
+        prefix = f"servers[{i}]."
+        return [p.key.removeprefix(prefix) for p in exc.problems
+                if p.code is ProblemCode.REQUIRED and p.key.startswith(prefix)]
+    return []
+
+
+def _complete_server(answers: dict[str, Any], i: int, source: str) -> None:
+    """Ask what servers[i] lacks after inheritance, each question prefixed with the server's
+    name; the answers go into the server's own entry (a namespace key into the top level,
+    where servers.validate wants it)."""
+    while True:
+        missing = _missing(answers, i, source)
+        if not missing:
+            return
+        item = answers["servers"][i]
+        name = item.get("name")
+        for key in dict.fromkeys(_unit(k) for k in missing):
+            top = key.split(".", 1)[0] in servers.NAMESPACE_KEYS
+            wizard = _Wizard({k: v for k, v in answers.items() if k != "servers"} if top
+                             else servers.inherited(answers, item))
+            wizard.prefix = "" if top else f"[{name if isinstance(name, str) else i + 1}] "
+            wizard.ask(key, required=True)
+            value = _get(wizard.answers, key)
+            if value is not _MISSING:
+                _set(answers if top else item, key, value)
+        if _missing(answers, i, source) == missing:
+            # A round that settles nothing has no question for these keys: the file must
+            # give them (validate names every problem).
+            servers.validate(answers, source)
+            return
+
+
+def _new_server(answers: dict[str, Any], source: str) -> None:
+    """A server appended to the list: its own name (not another server's, not the namespace
+    directory's), then whatever it cannot inherit (its image at least)."""
+    taken = {s.get("name") for s in answers["servers"] if isinstance(s, dict)}
+
+    def validate(text: str) -> bool | str:
+        name = text.strip()
+        if name in taken:
+            return f"{name!r} is already a server's name; each server needs its own"
+        if name == servers.NAMESPACE_DIR:
+            return f"'{servers.NAMESPACE_DIR}' names the tree's directory of the Namespace"
+        return values_mod.check_answer("name", name) or True
+
+    index = len(answers["servers"])
+    name = _text(f"[server {index + 1}] Name", default="", instruction=None,
+                 validate=validate).strip()
+    answers["servers"].append({"name": name})
+    _complete_server(answers, index, source)
+
+
+def _team_summary(team: servers.Team) -> str:
+    shared = team.shared
+    lines = [f"Namespace {shared['namespace']} (Pod Security {conventions.POD_SECURITY_LEVEL},"
+             f" default deny, DNS egress), {len(team.servers)} servers:"]
+    for v in team.servers:
+        lines.append(f"  - {v['name']}: {v['image']} (port {v['port']}, secrets"
+                     f" {v['secrets']['provider']})")
+    return "\n".join(lines) + "\n"
+
+
+def complete_team(raw: dict[str, Any], source: str) -> servers.Team:
+    """Ask, in a terminal, what each server of a servers: file lacks after inheritance, then
+    offer more servers (default no); return the checked servers.Team after a summary and a
+    confirm. Raises as complete() does; ValuesError for problems no question can fix."""
+    answers = copy.deepcopy(raw)
+    try:
+        with _terminal():
+            for i in range(len(answers["servers"])):
+                _complete_server(answers, i, source)
+            while _confirm("Add another server?", default=False):
+                _new_server(answers, source)
+            team = servers.validate(answers, source)
+            sys.stderr.write("\n" + _team_summary(team))
+            sys.stderr.flush()
+            if not _confirm("Write this tree?", default=True):
+                raise Declined()
+    except (KeyboardInterrupt, EOFError):
+        raise Interrupted() from None
+    return team
 
 
 # --- questions a server description leaves open (new --from) ------------------------------------
