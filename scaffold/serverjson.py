@@ -613,7 +613,7 @@ def to_values(desc: ServerDescription, *, package_index: int | None = None
     package, deploy, where = packages[index], desc.deploy, f"packages[{index}]"
     m = _Mapping()
     label = _dns_label(desc.name)
-    if re.match(_DNS_LABEL, label):
+    if re.fullmatch(_DNS_LABEL, label):
         m.values["name"] = label
     else:
         m.asks.append(Question("name", "Name of the server's objects (DNS label)", "name"))

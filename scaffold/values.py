@@ -1084,12 +1084,10 @@ def warnings(v: Values) -> list[Problem]:
     """Things worth saying that do not stop the bundle (e.g. a KV v2 path without /data/, a key
     that changes nothing)."""
     out = list(_no_effect(v)) + list(storage_warnings(v)) + host_egress_warnings(v)
-    provider = v["secrets"]["provider"]
-    if provider == "none":
+    provider = providers.lookup(v["secrets"]["provider"])  # None for "none"
+    if provider is None:
         return out
-    module = providers.get(provider)
-    check = getattr(module, "warnings", None)
-    return out + (list(check(v["secrets"][provider], v)) if check else [])
+    return out + provider.warnings(v["secrets"][provider.name], v)
 
 
 def load(path: str) -> Values:
