@@ -13,10 +13,19 @@ from types import FrameType
 
 from . import __version__, kubeversions
 
-EPILOG = """exit codes: 0 success / no findings; 1 findings or a bundle that failed verification;
+# The exit codes each command can give (README "Exit codes" holds the same table; a test keeps
+# them in step). 3 is never a verdict: a CI gate can tell a broken tool from bad manifests.
+_STOPPED = "130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP"
+_INTERNAL = "3 internal error of mcp-scaffold (a bug: nothing was written; please report it)"
+EPILOG = f"""exit codes: 0 success; 2 bad input or usage; {_INTERNAL}"""
+NEW_EPILOG = f"""exit codes: 0 success; 1 the rendered base failed verification (nothing written);
 2 bad input or usage, or an output that may not be replaced (only a base an earlier `new`
-wrote is, and only with --force); 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM, 129 by
-SIGHUP (stopped before the new base is in place, the previous one is left as it was)"""
+wrote is, and only with --force); {_INTERNAL};
+{_STOPPED} (stopped before the new base is in place, the previous one is left as it was)"""
+CHECK_EPILOG = f"""exit codes: 0 no findings (suppressed ones aside); 1 findings; 2 bad input
+or usage (unreadable file, invalid YAML, unknown rule id or --kube-version); {_INTERNAL};
+{_STOPPED}"""
+INTERNAL_EXIT = 3
 
 
 def _ids(text: str) -> list[str]:
@@ -59,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     new = sub.add_parser("new", help="render a hardened Kustomize base for one MCP server",
                          description="Render, verify and write a hardened Kustomize base. Asks"
                          " for whatever --values does not answer (in a terminal).",
-                         epilog=EPILOG)
+                         epilog=NEW_EPILOG)
     new.add_argument("--from", dest="from_", metavar="FILE|NAME",
                      help="start from an MCP registry server.json, or a built-in entry (see"
                      " `mcp-scaffold catalog`); --values wins key by key")
@@ -76,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check manifests against the hardening rules",
                            description="Check Kubernetes manifests (files, directories, or - for"
-                           " stdin) against the same rules `new` enforces.", epilog=EPILOG)
+                           " stdin) against the same rules `new` enforces.", epilog=CHECK_EPILOG)
     check.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
     check.add_argument("--format", choices=_Formats("FORMATS"), metavar="FORMAT", default="text",
                        help="one of %(choices)s (default: %(default)s)")
@@ -160,11 +169,23 @@ def _stop_on_signals() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mcp-scaffold` command; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return 2
+    try:
+        # Parsing inside the guard too: --format's choices are read from the reporters'
+        # registry on first use, and nothing that fails there may escape as a traceback.
+        parser = _parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
+        return _guarded(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("mcp-scaffold: interrupted; nothing was written\n")
+        return 130
+    except Exception as exc:  # a bug of ours: one line, the traceback only on request
+        return _internal(exc)
+
+
+def _guarded(args: argparse.Namespace) -> int:
     # Not before: --help needs no dataclasses.
     from .errors import Interrupted, ScaffoldError, Signalled
 
@@ -193,13 +214,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
-    except Exception as exc:  # a bug of ours: one line, the traceback only on request
-        if os.environ.get("MCP_SCAFFOLD_DEBUG"):
-            raise
-        sys.stderr.write(f"mcp-scaffold: internal error: {type(exc).__name__}: {exc} (nothing"
-                         " was written; rerun with MCP_SCAFFOLD_DEBUG=1 for a traceback and"
-                         " report it)\n")
-        return 1
+
+
+def _internal(exc: Exception) -> int:
+    if os.environ.get("MCP_SCAFFOLD_DEBUG"):
+        raise exc
+    from .safetext import printable
+
+    sys.stderr.write(f"mcp-scaffold: internal error: {type(exc).__name__}:"
+                     f" {printable(str(exc))} (nothing was written; rerun with"
+                     " MCP_SCAFFOLD_DEBUG=1 for a traceback and report it)\n")
+    return INTERNAL_EXIT
 
 
 def entry() -> None:

@@ -11,31 +11,19 @@ from __future__ import annotations
 import functools
 import json
 import re
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from . import codecache, schemacompiler
 
+# Where the schemas are, and which versions they cover: one definition, in the leaf module the
+# CLI and `check` read without importing this one.
+from .kubeversions import package_dir, schema_root
+from .kubeversions import supported_versions as supported_versions
+
 DEFINITIONS = "_definitions.json"
 # The base URI kind schemas resolve "/api/_definitions.json" against.
 DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
-
-
-@functools.cache
-def package_dir() -> Path:
-    """kubernetes-validate's package directory (found, not imported)."""
-    spec = find_spec("kubernetes_validate")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        if Path(location, "kubernetes-json-schema").is_dir():
-            return Path(location)
-    raise ModuleNotFoundError("kubernetes-validate is not installed (its schemas are needed)",
-                              name="kubernetes_validate")
-
-
-def schema_root() -> Path:
-    """The folder holding one folder of JSON schemas per Kubernetes version."""
-    return package_dir() / "kubernetes-json-schema"
 
 
 def version_dir(version: str) -> Path:
@@ -44,16 +32,6 @@ def version_dir(version: str) -> Path:
 
 
 @functools.cache
-def supported_versions() -> tuple[str, ...]:
-    """Kubernetes minor versions whose strict schemas the installed kubernetes-validate bundles."""
-    found = set()
-    for entry in schema_root().iterdir():
-        m = re.match(r"^v(\d+)\.(\d+)\.\d+-local-strict$", entry.name)
-        if m:
-            found.add((int(m[1]), int(m[2])))
-    return tuple(f"{a}.{b}" for a, b in sorted(found))
-
-
 def file_name(kind: str, api_version: str) -> str:
     """The schema file of a kind: kubernetes-validate names rbac.authorization.k8s.io/v1
     Role "role-rbac-v1.json"."""

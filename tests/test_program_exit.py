@@ -5,6 +5,7 @@ gone away or argparse ends the run."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -30,7 +31,7 @@ def test_output_and_exit_codes_are_main_s(cli: Callable[..., Any]) -> None:
 
     assert _run("--help").returncode == 0
     assert b"exit codes:" in _run("--help").stdout
-    assert _run("--version").stdout == b"mcp-scaffold 0.1.0\n"
+    assert _run("--version").stdout == f"mcp-scaffold {_newest_changelog_version()}\n".encode()
     usage = _run("bogus")
     assert usage.returncode == 2 and b"invalid choice" in usage.stderr
     assert _run().returncode == 2
@@ -39,6 +40,12 @@ def test_output_and_exit_codes_are_main_s(cli: Callable[..., Any]) -> None:
     bad = _run("new", "--values", str(ROOT / "no-such-file.yaml"), "--output", "-")
     assert bad.returncode == 2
     assert bad.stderr.decode().endswith("no-such-file.yaml: no such file\n")
+
+
+def _newest_changelog_version() -> str:
+    match = re.search(r"^## (\d+\.\d+\.\d+)\b", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    assert match, "CHANGELOG.md has no '## X.Y.Z' section"
+    return match[1]
 
 
 def test_a_reader_that_went_away_is_exit_1_without_a_traceback() -> None:

@@ -48,6 +48,13 @@ def parse_kube_version(text: str) -> tuple[int, int]:
     if version is None:
         raise InputError([Problem("--kube-version", f"{text!r} is not a Kubernetes version"
                                   f" like {kubeversions.DEFAULT}", ProblemCode.USAGE)])
+    # The same versions `new` accepts: the rules' version-dependent facts (Pod Security
+    # levels, fields) are known for those, and judging for another would be a guess.
+    supported = kubeversions.supported_versions()
+    if f"{version[0]}.{version[1]}" not in supported:
+        raise InputError([Problem("--kube-version", f"{text!r}: must be one of the versions"
+                                  f" mcp-scaffold knows, {supported[0]} to {supported[-1]}",
+                                  ProblemCode.USAGE)])
     return version
 
 
