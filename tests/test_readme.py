@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from scaffold import reference
 
 from support import ROOT
@@ -19,3 +21,25 @@ def test_every_schema_key_is_in_the_table() -> None:
     for key in ("`name`", "`secrets.aws.roleArn`", "`downstream[].ports`", "`apiServer.cidrs`",
                 "`secrets.vault.vaultAddress`"):
         assert key in table
+
+
+def test_the_layout_of_a_base_lists_every_file_the_plan_can_emit() -> None:
+    from scaffold import plan
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Layout of a base"):]
+    block = section[section.index("```\n") + 4:]
+    block = block[:block.index("```")]
+    listed = set(re.findall(r"[\w-]+\.(?:yaml|md)\b", block))
+    emitted = {m.name for m in plan._outputs(None, None, None, True, "cilium")}
+    assert listed == emitted
+
+
+def test_the_acceptance_paragraph_names_exactly_the_examples_the_suite_runs() -> None:
+    text = (ROOT / "README.md").read_text()
+    paragraph = text[text.index("**Acceptance tests**"):text.index("## Command line")]
+    named = set(re.findall(r"examples/([\w-]+)\.yaml", paragraph))
+    suite = "\n".join(p.read_text() for p in (ROOT / "tests" / "acceptance").glob("*.py"))
+    run = set(re.findall(r'rendered\("([\w-]+)"\)', suite))
+    run |= set(re.findall(r'EXAMPLES / "([\w-]+)\.yaml"', suite))
+    assert named == run
