@@ -43,3 +43,15 @@ def test_the_acceptance_paragraph_names_exactly_the_examples_the_suite_runs() ->
     run = set(re.findall(r'rendered\("([\w-]+)"\)', suite))
     run |= set(re.findall(r'EXAMPLES / "([\w-]+)\.yaml"', suite))
     assert named == run
+
+
+def test_the_rule_count_the_readme_states_is_the_registry_s() -> None:
+    from scaffold.policy import PATTERNS, RULES
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    found = re.search(r"(\d+) rules in (\w+) patterns \(([^)]*)\)", readme)
+    assert found
+    words = {"five": 5, "six": 6, "seven": 7, "eight": 8}
+    assert int(found[1]) == len(RULES)
+    assert words[found[2]] == len(PATTERNS)
+    assert re.findall(r"`([\w-]+)`", found[3]) == list(PATTERNS)

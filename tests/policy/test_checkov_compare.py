@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections import defaultdict
 from pathlib import Path
@@ -92,3 +93,19 @@ def test_check_flags_every_case_and_record_checkov(
     target = os.environ.get("MCP_SCAFFOLD_CHECKOV_REPORT")
     if target:
         Path(target).write_text(table, encoding="utf-8")
+    # The comparison users read is this run's, not an older one's.
+    docs = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
+    assert table.strip() in docs, (
+        "docs/check.md's Checkov table is stale: regenerate it with"
+        " MCP_SCAFFOLD_CHECKOV_REPORT=/tmp/t.md and paste /tmp/t.md over it")
+
+
+def test_the_readme_quotes_the_comparison_of_docs_check_md() -> None:
+    docs = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
+    found = re.search(r"Checkov flags (\d+) of (\d+) cases; `check` flags (\d+) of (\d+)\.", docs)
+    assert found
+    checkov, cases, flagged, total = found.groups()
+    assert int(cases) == int(total) == len(corpus.CASES) == int(flagged)
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert (f"({cases} cases), `check` flags {flagged} of {total} and Checkov 3.3.30 flags"
+            f" {checkov}") in readme
