@@ -120,6 +120,15 @@ def machine() -> str:
     return (f"{platform.platform()}; Python {platform.python_version()}; {os.cpu_count()} CPUs")
 
 
+def commit() -> str:
+    """The commit measured (with "+changes" when the work tree differs from it)."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True, check=False).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                           capture_output=True, text=True, check=False).stdout.strip()
+    return f"{head}+changes" if dirty else head
+
+
 # --- 1. new vs helm template ----------------------------------------------------------------
 
 def compare_new(runs: int, work: Path, results: dict[str, object]) -> None:
@@ -238,7 +247,8 @@ def compare_check(runs: int, checkov_runs: int, bases: int, work: Path,
         c, k = (median(t) for t in times.values())
         goal = TARGETS["check" if name == "corpus" else "stream"]
         print(f"  ratio Checkov / check: {k / c:.1f}x faster  (target >= {goal:.0f}x)")
-        out[name] = {"check_ms": c * 1000, "checkov_ms": k * 1000, "speedup": k / c}
+        out[name] = {"check_ms": c * 1000, "checkov_ms": k * 1000, "speedup": k / c,
+                     **({"files": n_files} if name == "corpus" else {"bases": bases})}
     results["check"] = out
 
 
@@ -410,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     only = set(args.only or ("new", "help", "check", "inprocess", "scale"))
     print(f"machine: {machine()}")
     print(f"mcp-scaffold: {' '.join(scaffold_command())}; tools: {TOOLS}\n")
-    results: dict[str, object] = {"machine": machine()}
+    results: dict[str, object] = {"machine": machine(), "commit": commit()}
     with tempfile.TemporaryDirectory(prefix="mcp-bench-") as tmp:
         work = Path(tmp)
         if "new" in only:

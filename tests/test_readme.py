@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from scaffold import reference
@@ -55,3 +56,18 @@ def test_the_rule_count_the_readme_states_is_the_registry_s() -> None:
     assert int(found[1]) == len(RULES)
     assert words[found[2]] == len(PATTERNS)
     assert re.findall(r"`([\w-]+)`", found[3]) == list(PATTERNS)
+
+
+def test_the_speed_figures_are_those_of_the_latest_bench_run() -> None:
+    figures = json.loads((ROOT / "bench" / "latest.json").read_text())
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    section = readme[readme.index("## Speed"):readme.index("## Values reference")]
+    check = figures["check"]
+    x = "\N{MULTIPLICATION SIGN}"
+    expected = (f"`--help` takes {figures['help']['ratio']:.1f}{x} `python -c pass`; a cold `new`"
+                f" takes {figures['new']['ratio']:.1f}{x} `helm template`; `check` is"
+                f" {check['corpus']['speedup']:.0f}{x} faster than Checkov on the test corpus"
+                f" ({check['corpus']['files']} files) and {check['stream']['speedup']:.0f}{x} on a"
+                f" stream of {check['stream']['bases']} bases; render + verify takes"
+                f" {figures['inprocess']['per_server_ms']:.1f} ms per server in process.")
+    assert expected in section
