@@ -250,3 +250,12 @@ def test_bindings_are_resolved_once_per_check(monkeypatch: pytest.MonkeyPatch) -
     rules = {f.rule for f in evaluate(corpus.build("rbac-006-builtin-edit"))}
     assert {"MCP-RBAC-006", "MCP-RBAC-007", "MCP-RBAC-008"} <= rules
     assert calls == [1]
+
+
+def test_rule_modules_lists_the_module_of_every_registered_rule() -> None:
+    import sys
+
+    from scaffold import policy
+
+    modules = {sys.modules[r.check.__module__] for r in policy.RULES.values()}
+    assert modules == set(policy.RULE_MODULES)
