@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from . import __version__, kubeversions
+
+if TYPE_CHECKING:
+    import signal
 
 # The exit codes each command can give (README "Exit codes" holds the same table; a test keeps
 # them in step). 3 is never a verdict: a CI gate can tell a broken tool from bad manifests.
@@ -154,6 +156,9 @@ def _stop_on_signals() -> Iterator[None]:
     """SIGTERM and SIGHUP stop the run as Ctrl-C does (unwinding, so the writer puts the
     previous base back) instead of killing it mid-write. A signal the caller ignores (nohup)
     stays ignored; the previous handlers come back afterwards."""
+    import signal  # here, not at start-up: `--help` needs neither module
+    import threading
+
     installed: list[signal.Signals] = []
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGHUP):
