@@ -37,7 +37,6 @@ import ctypes
 import http.client
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -53,6 +52,8 @@ from typing import Any, TypeVar
 
 import pytest
 import yaml
+
+from kubelet import kubelet_expand
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools"
@@ -149,17 +150,8 @@ def _find(docs: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
 
 
 def expand(text: str, env: dict[str, str]) -> str:
-    """Kubernetes' dependent-variable expansion in command/args/env: `$(NAME)` becomes the
-    value when NAME is defined earlier, `$$` escapes a `$`, anything else stays as written
-    (k8s.io/kubernetes third_party/forked/golang/expansion/expand.go)."""
-
-    def sub(m: re.Match[str]) -> str:
-        if m.group(0) == "$$":
-            return "$"
-        name = m.group(1)
-        return env[name] if name in env else m.group(0)
-
-    return re.sub(r"\$\$|\$\(([^)]*)\)", sub, text)
+    """Kubernetes' dependent-variable expansion in command/args/env (the shared oracle)."""
+    return kubelet_expand(text, env)
 
 
 def csi_file_names(spc: dict[str, Any]) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from scaffold import cli as cli_module
+
 from support import EXAMPLES, ROOT
 
 
