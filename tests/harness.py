@@ -14,15 +14,20 @@ directories and files stand in for the image's PATH and files, its ENV, WORKDIR 
 Nothing else is faked; the kubelet's own additions are the KUBERNETES_SERVICE_* variables.
 
 The sandbox is bubblewrap (Debian's `bwrap`): the host's root, read-only, stands in for the image
-filesystem; only the rendered writable mounts are writable; the process runs as the rendered
-non-root UID/GID, as PID 1 like a container's entrypoint, in its own user, PID and network
-namespaces. The network namespace has only loopback, so a server that binds 0.0.0.0 is still
-reachable on nothing but the pod's own 127.0.0.1; the client joins that namespace from one
-thread (setns) to connect, as a sidecar or the kubelet's probe on the pod IP would.
-Not modelled: emptyDir sizeLimit (bwrap 0.8 has no tmpfs size), resource limits, seccomp, and
-file modes: the pod's UID maps to the host user running the tests (root in CI), so a host file
-the pod could not read in a cluster (e.g. mode 0600) is still readable here; writes are stopped
-by the read-only mounts, not by ownership.
+filesystem, less the interpreters the image does not have (Image.runtimes: a Python image has no
+node, a distroless one no sh); only the rendered writable mounts are writable; the process runs as
+the rendered non-root UID/GID, as PID 1 like a container's entrypoint, in its own user, PID and
+network namespaces, under its resources.limits.memory (a memory cgroup per container, as the
+kubelet sets one). The network namespace has loopback and the pod IP (POD_IP, set up before the
+server starts, as the CNI does): the client, the probes and the Service's traffic connect on
+the pod IP, so a server that binds 127.0.0.1 is never Ready, as in a cluster; the client joins
+that namespace from one thread (setns). Init containers run first, each in its own sandbox with
+its own mounts and limit; `valueFrom.fileKeyRef` is filled from the env file they wrote, with the
+kubelet's parser (tests/kubelet.py).
+Not modelled: emptyDir sizeLimit (bwrap 0.8 has no tmpfs size), CPU and ephemeral-storage limits,
+seccomp, and file modes: the pod's UID maps to the host user running the tests (root in CI), so a
+host file the pod could not read in a cluster (e.g. mode 0600) is still readable here; writes are
+stopped by the read-only mounts, not by ownership.
 
 The acceptance tests (tests/acceptance/) import this module by bare name; it lives in tests/ so
 that mypy, which checks the tests, names tests/acceptance/conftest.py "acceptance.conftest" (see
@@ -37,6 +42,7 @@ import ctypes
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -46,14 +52,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import yaml
 
-from kubelet import kubelet_expand
+from kubelet import EnvFileError, kubelet_expand, kubelet_parse_env
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools"
@@ -77,21 +83,40 @@ class Image:
     env: dict[str, str] = field(default_factory=dict)  # the image's ENV besides PATH
     entrypoint: tuple[str, ...] = ()  # ENTRYPOINT, used when the Deployment sets no command
     workdir: str = "/"  # WORKDIR, used when the Deployment sets no workingDir
+    # The interpreters the image has (node, python, sh). The host's others are hidden in the
+    # sandbox, so a Python image cannot borrow the host's node (or a distroless one its sh).
+    runtimes: frozenset[str] = frozenset()
 
+
+NODE_ALPINE = frozenset({"node", "sh"})  # node:22-alpine: node, npm, busybox sh; no python
+# Where this machine keeps each interpreter: hidden (an empty file or directory bound over it)
+# in the sandbox of an image that does not have it.
+INTERPRETERS: dict[str, tuple[str, ...]] = {
+    "node": ("/usr/bin/node", "/usr/bin/nodejs", "/usr/lib/node_modules", "/usr/local/bin/node",
+             "/usr/local/lib/node_modules"),
+    "python": ("/usr/bin/python3", "/usr/bin/python3.11", "/usr/lib/python3", "/usr/lib/python3.11",
+               "/usr/local/bin/python3", "/root/.pyenv"),
+    "sh": ("/usr/bin/sh", "/usr/bin/dash", "/usr/bin/bash", "/usr/bin/busybox"),
+}
+# The pod's own address in its network namespace (TEST-NET-1, RFC 5737: documentation only,
+# never routed). The client, the probes and the Service's traffic reach the server here, as
+# the kubelet and kube-proxy reach the pod IP: a server bound to 127.0.0.1 does not answer.
+POD_IP = "192.0.2.10"
 
 # The explicit table from image repository to local install. Each repository is one the
 # examples name, built as the comment says; the harness refuses any other image.
 IMAGES: dict[str, Image] = {
     # FROM node:22-alpine; RUN npm install -g @modelcontextprotocol/server-everything@2026.8.31
-    "ghcr.io/acme/mcp-server-everything": Image(path=(NPM_BIN,)),
+    "ghcr.io/acme/mcp-server-everything": Image(path=(NPM_BIN,), runtimes=NODE_ALPINE),
     # FROM python:3.12-slim with node; RUN pip install mcp-server-time==2026.10.19 and
     # npm install -g supergateway@4.0.0 (the bridge and the stdio server in one image)
     "ghcr.io/acme/mcp-server-time-supergateway": Image(
-        path=(NPM_BIN, TOOLS / "mcp-server-time" / "bin")
+        path=(NPM_BIN, TOOLS / "mcp-server-time" / "bin"),
+        runtimes=frozenset({"node", "python", "sh"}),
     ),
     # FROM node:22-alpine; RUN npm install -g supergateway@4.0.0
     #   @modelcontextprotocol/server-memory@2026.8.31
-    "ghcr.io/acme/mcp-server-memory-supergateway": Image(path=(NPM_BIN,)),
+    "ghcr.io/acme/mcp-server-memory-supergateway": Image(path=(NPM_BIN,), runtimes=NODE_ALPINE),
     # The project's own image (containers/kubernetes-mcp-server Dockerfile: WORKDIR /app,
     # ENTRYPOINT ["/app/kubernetes-mcp-server"]); the npm platform package ships the same binary.
     "quay.io/containers/kubernetes_mcp_server": Image(
@@ -99,6 +124,7 @@ IMAGES: dict[str, Image] = {
                / "kubernetes-mcp-server-linux-amd64"},
         entrypoint=("/app/kubernetes-mcp-server",),
         workdir="/app",
+        runtimes=frozenset(),  # a static Go binary: no interpreter is lent to it
     ),
     # examples/memory-stdio.yaml. The server image, as modelcontextprotocol/servers
     # src/memory/Dockerfile builds it: node:22-alpine, WORKDIR /app holding package.json, dist/
@@ -108,6 +134,7 @@ IMAGES: dict[str, Image] = {
                "/app/node_modules": NPM_BIN.parent},
         entrypoint=("node", "dist/index.js"),
         workdir="/app",
+        runtimes=NODE_ALPINE,
     ),
     # examples/filesystem-stdio.yaml: the same layout, as modelcontextprotocol/servers
     # src/filesystem/Dockerfile builds it (WORKDIR /app, ENTRYPOINT ["node", "dist/index.js"]).
@@ -116,12 +143,16 @@ IMAGES: dict[str, Image] = {
                "/app/dist": FILESYSTEM_PKG / "dist", "/app/node_modules": NPM_BIN.parent},
         entrypoint=("node", "dist/index.js"),
         workdir="/app",
+        runtimes=NODE_ALPINE,
     ),
     # The bridge image (README, "stdio servers: the bridge"): supergateway 4.0.0 bundled into one
     # file at /usr/local/bin/supergateway, plus `cp`; install-tools.py builds the same bundle.
     "registry.example.com/mcp/supergateway-bundle": Image(
         files={"/usr/local/bin/supergateway": TOOLS / "bridge" / "supergateway"},
+        runtimes=frozenset({"sh"}),  # FROM busybox: cp and sh, no node of its own
     ),
+    # secrets.envLoader.image in the acceptance tests: FROM busybox (a POSIX /bin/sh and cat).
+    "registry.example.com/mcp/env-loader": Image(runtimes=frozenset({"sh"})),
 }
 # Set by the kubelet in every container, whatever the Deployment says (enableServiceLinks only
 # drops the other services' variables). The pod's network namespace has nothing at this address:
@@ -183,12 +214,36 @@ def _repository(image: str) -> str:
     return name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
 
 
-def _plain_env(container: dict[str, Any]) -> dict[str, str]:
+FileReader = Callable[[str, str], "str | None"]
+
+
+def _plain_env(container: dict[str, Any], read: FileReader | None = None) -> dict[str, str]:
+    """The container's env as the kubelet builds it, in order (a `$(NAME)` sees only the names
+    before it). `valueFrom.fileKeyRef` reads the env file an init container wrote on the named
+    volume (`read(volume, path)`, None when it is missing) with the kubelet's parser; before the
+    init containers ran (read is None) such a variable is not known yet and is left out."""
     env: dict[str, str] = {}
     for e in container.get("env", []):
-        if "value" not in e:
-            raise AssertionError(f"env {e['name']} is not a plain value: {e}")
-        env[e["name"]] = expand(e["value"], env)
+        ref = e.get("valueFrom", {}).get("fileKeyRef")
+        if "value" in e:
+            env[e["name"]] = expand(e["value"], env)
+        elif ref is not None:
+            if read is None:
+                continue
+            text = read(ref["volumeName"], ref["path"])
+            try:
+                value = kubelet_parse_env(text, ref["key"]) if text is not None else None
+            except EnvFileError as exc:  # the kubelet refuses to start the container
+                raise AssertionError(f"env {e['name']}: the kubelet cannot parse"
+                                     f" {ref['volumeName']}/{ref['path']}: {exc}") from None
+            if not value and not ref.get("optional"):
+                raise AssertionError(f"env {e['name']}: key {ref['key']} is not in"
+                                     f" {ref['volumeName']}/{ref['path']}: the kubelet would not"
+                                     " start the container")
+            if value is not None:
+                env[e["name"]] = value
+        else:
+            raise AssertionError(f"env {e['name']} is not a plain value nor a fileKeyRef: {e}")
     return env
 
 
@@ -212,6 +267,7 @@ class InitContainer:
     gid: int
     read_only_root: bool
     mounts: list[dict[str, Any]]
+    memory_limit: int | None = None
 
     @classmethod
     def from_spec(cls, container: dict[str, Any], spec: dict[str, Any]) -> InitContainer:
@@ -228,6 +284,7 @@ class InitContainer:
             gid=gid,
             read_only_root=bool(container.get("securityContext", {}).get("readOnlyRootFilesystem")),
             mounts=list(container.get("volumeMounts", [])),
+            memory_limit=_memory_limit(container),
         )
 
     @property
@@ -255,6 +312,16 @@ class Pod:
     volumes: dict[str, dict[str, Any]]
     secret_files: list[str]
     init_containers: list[InitContainer] = field(default_factory=list)
+    memory_limit: int | None = None  # bytes, resources.limits.memory
+    container: dict[str, Any] = field(default_factory=dict, repr=False)  # as rendered
+
+    def with_files(self, read: FileReader) -> Pod:
+        """The pod once its init containers ran: env (and command/args, which may name it)
+        with the fileKeyRef variables read from their volumes."""
+        env = _plain_env(self.container, read)
+        return replace(self, env=env,
+                       command=[expand(c, env) for c in self.container.get("command", [])],
+                       args=[expand(a, env) for a in self.container.get("args", [])])
 
     @classmethod
     def from_base(cls, base: Path) -> Pod:
@@ -290,11 +357,27 @@ class Pod:
             volumes={v["name"]: v for v in spec.get("volumes", [])},
             secret_files=csi_file_names(spc) if spc else [],
             init_containers=[InitContainer.from_spec(c, spec) for c in spec.get("initContainers", [])],
+            memory_limit=_memory_limit(container),
+            container=container,
         )
 
     @property
     def repository(self) -> str:
         return _repository(self.image)
+
+
+_QUANTITY = re.compile(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?")
+_UNITS = {None: 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20,
+          "Gi": 2**30, "Ti": 2**40}
+
+
+def _memory_limit(container: dict[str, Any]) -> int | None:
+    text = container.get("resources", {}).get("limits", {}).get("memory")
+    if text is None:
+        return None
+    match = _QUANTITY.fullmatch(str(text))
+    assert match, f"memory limit {text!r} is not a quantity the harness reads"
+    return int(float(match[1]) * _UNITS[match[2]])
 
 
 def _resolve_in_root(path: str) -> str:
@@ -342,10 +425,11 @@ class Running:
     child_pid: int
     stderr: Path
     secrets: dict[str, str]  # the files in the CSI mount: name -> content
+    cgroup: Path | None = None  # the server container's memory cgroup
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.pod.port}{self.pod.path}"
+        return f"http://{POD_IP}:{self.pod.port}{self.pod.path}"
 
     def log(self) -> str:
         return self.stderr.read_text(errors="replace")
@@ -435,11 +519,29 @@ def _argv(pod: Pod | InitContainer, image: Image, env: dict[str, str],
     # An npm or pip entry script names its interpreter (`#!/usr/bin/env node`): the image has it.
     with open(host_exe, "rb") as f:
         shebang = f.readline().split()
-    if shebang[:1] == [b"#!/usr/bin/env"] and len(shebang) > 1:
-        interpreter = shebang[1].decode()
-        if shutil.which(interpreter, path=env["PATH"]) is None:
-            _fail(f"{exe} needs {interpreter!r}, which is not installed on this machine")
+    interpreter = (shebang[1] if shebang[:1] == [b"#!/usr/bin/env"] and len(shebang) > 1
+                   else shebang[0][2:] if shebang[:1] and shebang[0].startswith(b"#!") else b"")
+    runtime = _runtime(interpreter.decode(errors="replace"))
+    if runtime and runtime not in image.runtimes:
+        _fail(f"{exe} needs {interpreter.decode()!r}: image {pod.repository} has no {runtime}"
+              f" (it has: {', '.join(sorted(image.runtimes)) or 'no interpreter'})")
+    if _runtime(argv[0]) and _runtime(argv[0]) not in image.runtimes:
+        _fail(f"{argv[0]!r}: image {pod.repository} has no {_runtime(argv[0])}")
+    if interpreter and shutil.which(interpreter.decode(errors="replace"), path=env["PATH"]) is None:
+        _fail(f"{exe} needs {interpreter.decode()!r}, which is not installed on this machine")
     return [exe, *argv[1:]]
+
+
+def _runtime(program: str) -> str | None:
+    """The interpreter family a program name or shebang path belongs to, if any."""
+    name = program.rsplit("/", 1)[-1]
+    if name in ("node", "nodejs"):
+        return "node"
+    if re.fullmatch(r"python3?(\.\d+)?", name):
+        return "python"
+    if name in ("sh", "dash", "bash", "ash", "busybox"):
+        return "sh"
+    return None
 
 
 def _mount_args(mounts: list[dict[str, Any]], volumes: dict[str, dict[str, Any]], secrets_dir: Path,
@@ -472,6 +574,19 @@ def _mount_args(mounts: list[dict[str, Any]], volumes: dict[str, dict[str, Any]]
     return out
 
 
+def _hide_args(image: Image) -> list[str]:
+    """bwrap arguments hiding the host's interpreters the image does not have."""
+    out: list[str] = []
+    for runtime, paths in INTERPRETERS.items():
+        if runtime in image.runtimes:
+            continue
+        for path in paths:
+            if os.path.islink(path) or not os.path.exists(path):
+                continue  # a link resolves to one of the others; nothing to hide
+            out.extend(["--tmpfs", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path])
+    return out
+
+
 def _image_file_args(image: Image) -> list[str]:
     out: list[str] = []
     for target, local in sorted(image.files.items()):
@@ -501,8 +616,10 @@ def _env_args(env: dict[str, str]) -> list[str]:
     return out
 
 
-def run_init_containers(pod: Pod, dirs: dict[str, Path], tmp: Path) -> None:
-    """Each init container in order, to completion, as the kubelet runs them; a failure fails."""
+def run_init_containers(pod: Pod, dirs: dict[str, Path], secrets_dir: Path, token_dir: Path,
+                        cgroups: Path) -> None:
+    """Each init container in order, to completion, as the kubelet runs them, with its own
+    mounts and memory limit; a failure fails."""
     for init in pod.init_containers:
         assert init.read_only_root, f"init container {init.name} must have readOnlyRootFilesystem: true"
         image = image_of(init)
@@ -512,14 +629,65 @@ def run_init_containers(pod: Pod, dirs: dict[str, Path], tmp: Path) -> None:
         workdir = init.working_dir or image.workdir
         cmd = [
             *_sandbox(init.uid, init.gid, targets, workdir),
-            *_mount_args(init.mounts, pod.volumes, tmp, tmp, dirs),
+            *_mount_args(init.mounts, pod.volumes, secrets_dir, token_dir, dirs),
             *_image_file_args(image),
+            *_hide_args(image),
             *_unhide_tools(targets),
             "--remount-ro", "/", "--chdir", workdir, *_env_args(env),
         ]
-        proc = subprocess.run([*cmd, "--", "/usr/bin/env", "-u", "PWD", *argv], stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=120, check=False)
+        with _memory_cgroup(cgroups / init.name, init.memory_limit) as join:
+            proc = subprocess.run([*join, *cmd, "--", "/usr/bin/env", "-u", "PWD", *argv],
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=120, check=False)
         assert proc.returncode == 0, f"init container {init.name} exited {proc.returncode}:\n{proc.stderr}"
+
+
+MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")
+
+
+@contextlib.contextmanager
+def _memory_cgroup(name: Path, limit: int | None) -> Iterator[list[str]]:
+    """A memory cgroup (v1, as this machine mounts it) holding the container's limit, as the
+    kubelet sets one per container: the argv prefix that starts a command inside it (a shell
+    joins the cgroup, then execs the command, so nothing runs outside the limit)."""
+    if limit is None:
+        yield []
+        return
+    if not (MEMORY_CGROUPS / "cgroup.procs").exists():
+        _fail(f"{MEMORY_CGROUPS} is not a memory cgroup: the harness cannot apply resources.limits")
+    group = MEMORY_CGROUPS / f"mcp-accept-{os.getpid()}-{name.parent.name}-{name.name}"
+    group.mkdir()
+    try:
+        (group / "memory.limit_in_bytes").write_text(str(limit))
+        swap = group / "memory.memsw.limit_in_bytes"
+        if swap.exists():  # no swap beyond the limit, as a node without swap gives none
+            swap.write_text(str(limit))
+        yield ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(group / "cgroup.procs")]
+    finally:
+        for _ in range(50):  # the processes are gone once killed; the kernel frees the group
+            try:
+                group.rmdir()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
+def memory_peak(running: Running) -> int | None:
+    """The most memory the server container used (bytes), read from its cgroup."""
+    peak = running.cgroup / "memory.max_usage_in_bytes" if running.cgroup else None
+    return int(peak.read_text()) if peak and peak.exists() else None
+
+
+def _pod_network(child_pid: int) -> None:
+    """Give the pod's network namespace its pod IP (a veth pair, both ends inside it): the
+    kubelet's probes and the Service reach a pod there, never on its loopback."""
+    net = f"--net=/proc/{child_pid}/ns/net"
+    for argv in (["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"],
+                 ["ip", "addr", "add", f"{POD_IP}/32", "dev", "eth0"],
+                 ["ip", "link", "set", "eth1", "up"], ["ip", "link", "set", "eth0", "up"]):
+        proc = subprocess.run(["nsenter", net, *argv], capture_output=True, text=True,
+                              timeout=30, check=False)
+        assert proc.returncode == 0, f"pod network: {' '.join(argv)}: {proc.stderr}"
 
 
 def _unhide_tools(targets: list[str]) -> list[str]:
@@ -548,7 +716,7 @@ def _wait_for_port(running: Running, deadline: float) -> None:
         while time.monotonic() < deadline:
             if running.proc.poll() is not None:
                 return False
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", running.pod.port), 1):
+            with contextlib.suppress(OSError), socket.create_connection((POD_IP, running.pod.port), 1):
                 return True
             time.sleep(0.1)
         return False
@@ -575,7 +743,7 @@ def check_probes(running: Running) -> dict[str, int | None]:
         seen: dict[str, int | None] = {}
         for name, probe in running.pod.probes.items():
             if "httpGet" in probe:
-                conn = http.client.HTTPConnection("127.0.0.1", _probe_port(running.pod, probe["httpGet"]),
+                conn = http.client.HTTPConnection(POD_IP, _probe_port(running.pod, probe["httpGet"]),
                                                   timeout=10)
                 headers = {h["name"]: h["value"] for h in probe["httpGet"].get("httpHeaders", [])}
                 conn.request("GET", probe["httpGet"]["path"], headers=headers)
@@ -585,7 +753,7 @@ def check_probes(running: Running) -> dict[str, int | None]:
                 seen[name] = status
             elif "tcpSocket" in probe:
                 port = _probe_port(running.pod, probe["tcpSocket"])
-                socket.create_connection(("127.0.0.1", port), 10).close()
+                socket.create_connection((POD_IP, port), 10).close()
                 seen[name] = None
             else:
                 raise AssertionError(f"the harness does not know probe {probe}")
@@ -598,15 +766,15 @@ def check_probes(running: Running) -> dict[str, int | None]:
 def run_pod(base: Path, secrets: dict[str, str] | None = None,
             claims: dict[str, Path] | None = None) -> Iterator[Running]:
     """Run the base's init containers, then start its server container in the sandbox; yield
-    once its port answers and its probes pass; always kill the whole process group. `secrets`
-    gives file contents by name (each a file the SecretProviderClass produces); `claims` the
-    directory that stands in for each PersistentVolumeClaim, by claim name."""
+    once its port answers on the pod IP and its probes pass; always kill the whole process
+    group. `secrets` gives file contents by name (each a file the SecretProviderClass
+    produces); `claims` the directory that stands in for each PersistentVolumeClaim, by claim
+    name. Each container runs under its own memory limit."""
     if shutil.which("bwrap") is None:
         _fail("bwrap (Debian package bubblewrap) is missing: run `python scripts/install-tools.py`")
     pod = Pod.from_base(base)
     assert pod.read_only_root, "the rendered container must have readOnlyRootFilesystem: true"
     image = image_of(pod)
-    env = container_env(pod, image)
     unknown = sorted(set(secrets or {}) - set(pod.secret_files))
     if unknown:
         raise AssertionError(f"secrets {unknown} are no file the provider writes: {sorted(pod.secret_files)}")
@@ -629,44 +797,66 @@ def run_pod(base: Path, secrets: dict[str, str] | None = None,
                 if "emptyDir" in pod.volumes[m["name"]] and m["name"] not in dirs:
                     dirs[m["name"]] = Path(tmp, "emptydir", m["name"])
                     dirs[m["name"]].mkdir(parents=True)
-        run_init_containers(pod, dirs, Path(tmp))
+        cgroups = Path(tmp).name
+        run_init_containers(pod, dirs, secrets_dir, token_dir, Path(cgroups))
+
+        def read(volume: str, path: str) -> str | None:
+            f = dirs.get(volume, Path(tmp, "no-such-volume")) / path
+            return f.read_text() if f.is_file() else None
+
+        pod = pod.with_files(read)
+        env = container_env(pod, image)
         argv = _argv(pod, image, env, {_resolve_in_root(m["mountPath"]): dirs[m["name"]]
                                        for m in pod.mounts if m["name"] in dirs})
         targets = [_resolve_in_root(m["mountPath"]) for m in pod.mounts] + sorted(image.files)
         workdir = pod.working_dir or image.workdir
         info_r, info_w = os.pipe()
+        block_r, block_w = os.pipe()
         cmd = [
             *_sandbox(pod.uid, pod.gid, targets, workdir),
             *_mount_args(pod.mounts, pod.volumes, secrets_dir, token_dir, dirs),
             *_image_file_args(image),
+            *_hide_args(image),
             *_unhide_tools(targets),
-            "--remount-ro", "/", "--info-fd", str(info_w), "--chdir", workdir, *_env_args(env),
+            "--remount-ro", "/", "--info-fd", str(info_w), "--block-fd", str(block_r),
+            "--chdir", workdir, *_env_args(env),
         ]
         stderr = Path(tmp, "stderr.log")
-        with stderr.open("wb") as err:
+        with _memory_cgroup(Path(cgroups) / "mcp-server", pod.memory_limit) as join, \
+                stderr.open("wb") as err:
             # bwrap sets PWD after --chdir; a container runtime does not: env drops it and
             # execs the server in place.
-            proc = subprocess.Popen([*cmd, "--", "/usr/bin/env", "-u", "PWD", *argv],
+            proc = subprocess.Popen([*join, *cmd, "--", "/usr/bin/env", "-u", "PWD", *argv],
                                     stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                                    pass_fds=(info_w,), start_new_session=True)
-        os.close(info_w)
-        try:
-            with os.fdopen(info_r) as info:
-                raw = info.read()
-            if not raw:
-                raise AssertionError(f"bwrap failed: {stderr.read_text(errors='replace')}")
-            running = Running(pod, proc, int(json.loads(raw)["child-pid"]), stderr, secrets)
-            _wait_for_port(running, time.monotonic() + START_TIMEOUT)
-            check_probes(running)
+                                    pass_fds=(info_w, block_r), start_new_session=True)
+            os.close(info_w)
+            os.close(block_r)
+            group = Path(join[-1]).parent if join else None
             try:
-                yield running
-            except BaseException:
-                print(f"--- server stderr ({pod.base.name}) ---\n{running.log()}")
-                raise
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
+                with os.fdopen(info_r) as info:
+                    raw = info.read()
+                if not raw:
+                    raise AssertionError(f"bwrap failed: {stderr.read_text(errors='replace')}")
+                child = int(json.loads(raw)["child-pid"])
+                # The pod's network is set up before the server starts, as the CNI does.
+                _pod_network(child)
+                os.write(block_w, b"x")
+                os.close(block_w)
+                block_w = -1
+                running = Running(pod, proc, child, stderr, secrets, group)
+                _wait_for_port(running, time.monotonic() + START_TIMEOUT)
+                check_probes(running)
+                try:
+                    yield running
+                except BaseException:
+                    print(f"--- server stderr ({pod.base.name}) ---\n{running.log()}")
+                    raise
+            finally:
+                if block_w != -1:
+                    os.close(block_w)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=30)
 
 
 @dataclass

@@ -142,3 +142,27 @@ def test_everything_gets_its_credential_through_secrets_env(tmp_path: Path) -> N
     assert env == {**pod.env(), "UPSTREAM_API_TOKEN": token, "PWD": "/"}
     # The value is in no manifest of the base.
     assert not [f.name for f in base.iterdir() if f.is_file() and "line two" in f.read_text()]
+
+
+def test_everything_gets_its_credential_through_the_env_loader_and_file_key_ref(
+        tmp_path: Path) -> None:
+    # secrets.env with secrets.envLoader.image (Kubernetes 1.35+): the rendered init container
+    # runs in its own sandbox with its own mounts (the CSI volume, the env-file emptyDir), writes
+    # the kubelet's env file, and the server's env reads it through valueFrom.fileKeyRef, as
+    # the kubelet's parser reads it. The server image's command is left alone (no wrapper).
+    values = yaml.safe_load((EXAMPLES / "everything.yaml").read_text())
+    values["secrets"]["env"] = {"UPSTREAM_API_TOKEN": "upstream-token"}
+    del values["secrets"]["files"]
+    values["secrets"]["envLoader"] = {
+        "image": "registry.example.com/mcp/env-loader:1.37@sha256:" + "e" * 64}
+    values["kubernetesVersion"] = "1.35"
+    (tmp_path / "everything-loader.yaml").write_text(yaml.safe_dump(values))
+    base = render_example(tmp_path / "everything-loader.yaml", tmp_path / "everything-loader")
+    token = "multi\nline token with spaces and $(DOLLAR) and \"quotes\"\n"
+    with run_pod(base, {"upstream-token": token}) as pod:
+        assert pod.pod.command == ["mcp-server-everything"]
+        assert [i.name for i in pod.pod.init_containers] == ["load-secret-env"]
+        assert pod.pod.env["UPSTREAM_API_TOKEN"] == token
+        env = json.loads(text_of(mcp_call(pod, "get-env", {}).result))
+    assert env["UPSTREAM_API_TOKEN"] == token
+    assert not [f.name for f in base.iterdir() if f.is_file() and "line token" in f.read_text()]
