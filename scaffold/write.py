@@ -4,7 +4,8 @@ YAML stream to stdout.
 Writing a directory never loses data. It replaces only an empty directory or, with --force, a
 base an earlier `new` wrote (MARKER in kustomization.yaml, a values.yaml, and nothing but
 files the generator writes); anything else is refused whatever --force says. It never writes
-through a symbolic link at the output and never replaces the current directory. One writer
+through a symbolic link at the output and never removes the current directory (a base that is
+the current directory, `--output .` from inside it, is replaced file by file in place). One writer
 per target (a lock file beside it); the target is checked before anything is written, again
 under the lock, and once more after it has been moved aside, so a directory that changed in
 between is put back, not deleted. The old base is removed file by file by known names, never
@@ -106,6 +107,13 @@ def _holds_cwd(path: Path) -> bool:
         return False
 
 
+def _is_cwd(path: Path) -> bool:
+    try:
+        return os.path.samefile(os.getcwd(), path)
+    except OSError:
+        return False
+
+
 def _names(entries: list[str]) -> str:
     shown = ", ".join(entries[:5])
     return shown + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
@@ -194,9 +202,10 @@ def _inspect(target: Path, shown: str, force: bool, values_path: str | None) -> 
         why = _not_a_base(target, entries, values_path)
         if why is not None:
             raise OutputError(shown, why)
-    if _holds_cwd(target):
-        raise OutputError(shown, "is the current directory (or holds it); a base is replaced as"
-                          " a whole directory, so run from its parent and name it there")
+    if _holds_cwd(target) and not _is_cwd(target):
+        raise OutputError(shown, "holds the current directory; replacing it would leave your"
+                          " shell in a deleted directory: run from its parent, or from inside"
+                          " the base itself with --output .")
     if entries and not force:
         raise OutputExistsError(shown)
     return base_entries(target, entries)
@@ -379,6 +388,8 @@ def _replace(files: list[RenderedFile], target: Path, shown: str, existing: list
             raise OutputError(shown, f"cannot write in {parent}: {exc.strerror}") from None
         held.checkpoint()
         moved: list[str] = []
+        if _is_cwd(target):
+            return _replace_in_place(staging, target, shown, existing or [], force, held)
         if existing is not None:
             # Keep the old base until the new one is in place, so a stop loses nothing.
             backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=parent))
@@ -417,6 +428,57 @@ def _replace(files: list[RenderedFile], target: Path, shown: str, existing: list
     if backup is None:
         return []
     why = _remove_known(backup, moved)
+    if why is None:
+        return []
+    return [f"the previous content of {shown} was kept at {backup} ({why}): it was not"
+            " written by mcp-scaffold; look at it, then remove it yourself"]
+
+
+def _top_level(entries: list[str]) -> list[str]:
+    """The names directly in a directory, from base_entries' list ("dir/file" and "dir/")."""
+    return [e for e in entries if "/" not in e] + [e[:-1] for e in entries
+                                                   if e.endswith("/") and e.count("/") == 1]
+
+
+def _replace_in_place(staging: Path, target: Path, shown: str, existing: list[str], force: bool,
+                      held: _SignalsHeld) -> list[str]:
+    """Replace the base that is the current directory without replacing the directory: the
+    shell standing in it keeps working. Its entries move aside into a backup beside it, the new
+    ones move in; any failure or stop signal before the last one is in place moves everything
+    back. Not one rename as for any other target, so a reader may see a mix for a moment."""
+    backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    aside: list[str] = []
+    placed: list[str] = []
+    try:
+        for name in _top_level(existing):
+            held.checkpoint()
+            os.rename(target / name, backup / name)
+            aside.append(name)
+        try:  # judge what was actually moved: it may have changed since it was checked
+            moved = _inspect(backup, shown, force, None) if aside else []
+        except OutputError as exc:
+            raise OutputError(shown, "changed while the new base was being written"
+                              f" ({exc.reason}); it was left as it is") from None
+        for name in sorted(os.listdir(staging)):
+            held.checkpoint()
+            if os.path.lexists(target / name):
+                raise OutputError(shown, f"{name} appeared while the new base was being written;"
+                                  " the previous base was put back")
+            os.rename(staging / name, target / name)
+            placed.append(name)
+    except BaseException:
+        for name in reversed(placed):
+            with contextlib.suppress(OSError):
+                os.rename(target / name, staging / name)
+        for name in aside:
+            with contextlib.suppress(OSError):
+                os.rename(backup / name, target / name)
+        with contextlib.suppress(OSError):
+            os.rmdir(backup)
+        raise
+    os.rmdir(staging)
+    _fsync_dir(target)
+    why = _remove_known(backup, moved or [])
     if why is None:
         return []
     return [f"the previous content of {shown} was kept at {backup} ({why}): it was not"

@@ -75,10 +75,11 @@ def _without_dac_override() -> None:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
-def paused_child(call: str, nth: int, *args: str) -> subprocess.Popen[str]:
+def paused_child(call: str, nth: int, *args: str, cwd: Path | None = None
+                 ) -> subprocess.Popen[str]:
     child = subprocess.Popen([sys.executable, "-c", _PAUSED_CHILD, call, str(nth), *args],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=ENV)
+                             stderr=subprocess.PIPE, text=True, env=ENV, cwd=cwd)
     assert child.stdout is not None
     line = child.stdout.readline()
     if line != "paused\n":
@@ -175,15 +176,58 @@ def test_force_refuses_the_current_directory_that_is_not_a_base(tmp_path: Path) 
     assert snapshot(tmp_path) == before
 
 
-def test_the_current_directory_is_refused_even_when_it_is_a_base(tmp_path: Path) -> None:
-    # Replacing it would leave the shell standing in a deleted directory.
-    before = base(tmp_path / "b")
+def test_the_current_directory_that_is_a_base_is_regenerated_in_place(tmp_path: Path) -> None:
+    # What every base README prints: `mcp-scaffold new --values values.yaml --output . --force`
+    # from inside the base. The directory itself stays (the shell standing in it keeps working);
+    # its files are the new base's.
+    base(tmp_path / "b")
+    data = yaml.safe_load((tmp_path / "b" / "values.yaml").read_text())
+    data["labels"] = {"team": "regenerated"}
+    (tmp_path / "b" / "values.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "v2.yaml").write_text(yaml.safe_dump(data))
+    expected = base(tmp_path / "expected", tmp_path / "v2.yaml")
+    inode = os.stat(tmp_path / "b").st_ino
     r = run("new", "--values", "values.yaml", "--output", ".", "--force", cwd=tmp_path / "b")
+    assert r.returncode == 0, r.stderr
+    assert os.stat(tmp_path / "b").st_ino == inode
+    assert snapshot(tmp_path / "b") == expected
+    assert dot_entries(tmp_path) == []
+    # a tree's README says the same, from the tree's directory
+    tree = tmp_path / "tree"
+    r = run("new", "--values", str(EXAMPLES / "team.yaml"), "--output", str(tree))
+    assert r.returncode == 0, r.stderr
+    before = snapshot(tree)
+    r = run("new", "--values", "values.yaml", "--output", ".", "--force", cwd=tree)
+    assert r.returncode == 0, r.stderr
+    assert snapshot(tree) == before and dot_entries(tmp_path) == []
+
+
+def test_a_target_holding_the_current_directory_is_refused(tmp_path: Path) -> None:
+    # Replacing it would leave the shell standing in a deleted directory.
+    tree = tmp_path / "tree"
+    assert run("new", "--values", str(EXAMPLES / "team.yaml"), "--output", str(tree)).returncode == 0
+    before = snapshot(tree)
+    r = run("new", "--values", "../values.yaml", "--output", "..", "--force",
+            cwd=tree / "fetch-mcp")
     assert r.returncode == 2
-    assert "is the current directory" in one_error(r.stderr)
-    assert snapshot(tmp_path / "b") == before
+    assert "holds the current directory" in one_error(r.stderr)
+    assert snapshot(tree) == before
+    before = base(tmp_path / "b")
     r = run("new", "--values", "b/values.yaml", "--output", "b/..", "--force", cwd=tmp_path)
     assert r.returncode == 2 and snapshot(tmp_path / "b") == before
+
+
+@pytest.mark.parametrize("nth", [1, 4, 12])
+def test_a_stop_while_the_current_directory_is_regenerated_puts_it_back(
+        tmp_path: Path, nth: int) -> None:
+    before = base(tmp_path / "b", values_with(tmp_path, replicas=2))
+    child = paused_child("rename", nth, "new", "--values", "values.yaml", "--output", ".",
+                         "--force", cwd=tmp_path / "b")
+    child.send_signal(signal.SIGTERM)
+    code, err = finish(child)
+    assert code == 143, err
+    assert snapshot(tmp_path / "b") == before
+    assert dot_entries(tmp_path) == []
 
 
 def test_force_refuses_the_directory_holding_the_values_file(tmp_path: Path) -> None:
