@@ -8,10 +8,24 @@ from typing import Any, TextIO
 
 from . import servers
 from . import values as values_mod
-from .errors import MissingAnswersError, Problem, ProblemCode, ValuesError
+from .errors import (
+    Interrupted,
+    MissingAnswersError,
+    OutputError,
+    Problem,
+    ProblemCode,
+    ScaffoldError,
+    ValuesError,
+)
 from .render import RenderedFile, render, render_tree
 from .verify import verify
-from .write import check_destination, write_directory, write_listing, write_stream
+from .write import (
+    check_destination,
+    keep_answers,
+    write_directory,
+    write_listing,
+    write_stream,
+)
 
 
 def build(v: values_mod.Values) -> list[RenderedFile]:
@@ -51,7 +65,8 @@ def _tree(raw: dict[str, Any], source: str, interactive: bool,
     return files, f"deploy/{team.shared['namespace']}"
 
 
-def _complete(raw: dict[str, Any], source: str, interactive: bool) -> values_mod.Values:
+def _complete(raw: dict[str, Any], source: str, interactive: bool,
+              dest: _Destination) -> values_mod.Values:
     # One validation: complete values pass straight through; if answers are missing, the
     # wizard asks for them, or, with nobody to ask, every problem is reported at once.
     try:
@@ -62,12 +77,47 @@ def _complete(raw: dict[str, Any], source: str, interactive: bool) -> values_mod
         if interactive:
             from . import wizard  # deferred: questionary is loaded only when a prompt is needed
 
-            return wizard.complete(raw, source)
+            dest.asked = True
+            return wizard.complete(raw, source, check_name=dest.name_problem, keep=dest.keep)
         hint = "is missing; nobody can be asked (no terminal or --no-input): give it in --values"
         raise MissingAnswersError(
             [replace(p, message=hint) if p.code is ProblemCode.REQUIRED else p
              for p in exc.problems],
             source) from None
+
+
+class _Destination:
+    """Where the base goes, checked as soon as it is known: --output at the start, else
+    deploy/<name> once the name is (given, or answered: the wizard refuses a name whose
+    directory may not be written, at its question). Keeps a wizard's answers when a later step
+    fails, so that nothing typed is lost."""
+
+    def __init__(self, output: str | None, force: bool, values_path: str | None,
+                 err: TextIO) -> None:
+        self.output, self.force, self.values_path, self.err = output, force, values_path, err
+        self.asked = False  # did the wizard ask anything (are there answers to keep)?
+
+    def check(self, target: str) -> None:
+        if target != "-":
+            check_destination(target, self.force, self.values_path)
+
+    def name_problem(self, name: Any) -> str | None:
+        if self.output is not None or not isinstance(name, str):
+            return None
+        try:
+            self.check(f"deploy/{name}")
+        except OutputError as exc:
+            return f"deploy/{name} {exc.reason}; choose another name, or give --output"
+        return None
+
+    def keep(self, answers: dict[str, Any]) -> None:
+        from .yamlio import dump
+
+        name = answers.get("name") if isinstance(answers.get("name"), str) else "answers"
+        target = self.output if self.output not in (None, "-") else f"deploy/{name}"
+        path = keep_answers(dump(answers), str(target))
+        self.err.write(f"mcp-scaffold: your answers are kept in {path}: fix what the error"
+                       f" says, then run again with --values {path}\n")
 
 
 def _from_description(from_: str, given: dict[str, Any], values_path: str | None,
@@ -94,26 +144,41 @@ def new(values_path: str | None, output: str | None, *, interactive: bool, force
     err = stderr or sys.stderr
     raw: dict[str, Any] = values_mod.read_file(values_path) if values_path else {}
     source = values_path or "answers"
-    if output not in (None, "-") and not dry_run:
-        check_destination(output, force, values_path)  # before any question or rendering
+    dest = _Destination(output, force, values_path, err)
+    if output is not None:
+        dest.check(output)  # before any question or rendering; --dry-run too
     if from_ is not None:
         raw, source = _from_description(from_, raw, values_path, interactive, err)
-    if servers.has_servers(raw):
+    tree = servers.has_servers(raw)
+    known = raw.get("namespace") if tree else raw.get("name")
+    if output is None and isinstance(known, str) and values_mod.check_answer(
+            "namespace" if tree else "name", known) is None:
+        dest.check(f"deploy/{known}")  # given (values, description): checked before asking
+    v: values_mod.Values | None = None
+    if tree:
         files, target = _tree(raw, source, interactive, err)
     else:
-        v = _complete(raw, source, interactive)
+        v = _complete(raw, source, interactive, dest)
         for warning in values_mod.warnings(v):
             err.write(f"mcp-scaffold: warning: {source}: {warning}\n")
-        files = build(v)
-        target = f"deploy/{v['name']}"
-    target = output or target
-    if target == "-":
-        write_stream(files, out)
-    elif dry_run:
-        write_listing(files, target, out)
-        err.write(f"dry run: nothing written ({len(files)} files would go to {target})\n")
-    else:
-        for note in write_directory(files, target, force, values_path):
-            err.write(f"mcp-scaffold: warning: {note}\n")
-        err.write(f"wrote {len(files)} files to {target}; apply with: kubectl apply -k {target}\n")
+    try:
+        if v is not None:
+            files = build(v)
+            target = f"deploy/{v['name']}"
+        target = output or target
+        dest.check(target)  # the default one too, also for --dry-run
+        if target == "-":
+            write_stream(files, out)
+        elif dry_run:
+            write_listing(files, target, out)
+            err.write(f"dry run: nothing written ({len(files)} files would go to {target})\n")
+        else:
+            for note in write_directory(files, target, force, values_path):
+                err.write(f"mcp-scaffold: warning: {note}\n")
+            err.write(f"wrote {len(files)} files to {target}; apply with: kubectl apply -k"
+                      f" {target}\n")
+    except ScaffoldError as exc:
+        if v is not None and dest.asked and not isinstance(exc, Interrupted):
+            dest.keep(dict(v))
+        raise
     return 0

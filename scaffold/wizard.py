@@ -25,8 +25,11 @@ Values = values_mod.Values
 # The image must be typed (or pasted) by the user: a default digest would pin someone else's.
 _NO_DEFAULT = {"image"}
 # Top-level questions in the order a newcomer thinks about them (the issue's order).
-_FIRST = ("name", "namespace", "image", "port", "replicas", "runtime", "ingress.namespace",
-          "configMaps")
+_FIRST = ("name", "namespace", "image", "port", "replicas", "runtime", "transport",
+          "ingress.namespace", "configMaps")
+# How the server starts, beyond the image's own ENTRYPOINT/CMD: asked behind one yes/no (a
+# stdio server always needs a bridge and its command, so those are asked outright).
+_START = ("command", "args", "env", "path", "probes")
 # The choice offered for an optional enum (e.g. azure.cloudName) to leave the key out.
 _LEAVE_OUT = "(leave out)"
 # What one entry of a repeatable list is called in "Add another ...?" when the title does not
@@ -88,16 +91,23 @@ def _get(data: Any, path: str) -> Any:
 
 
 def _set(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at path, making what is missing on the way: a mapping for a name, a list
+    (padded with empty entries) for an index."""
     parts = _parts(path)
     node: Any = data
-    for part in parts[:-1]:
+    for part, following in zip(parts, [*parts[1:], None], strict=True):
+        fresh: Any = [] if isinstance(following, int) else {}
         if isinstance(part, int):
-            node = node[part]
+            while len(node) <= part:
+                node.append({})
+            if following is not None and not isinstance(node[part], dict | list):
+                node[part] = fresh
+        elif following is not None and not isinstance(node.get(part), dict | list):
+            node[part] = fresh
+        if following is None:
+            node[part] = value
         else:
-            if not isinstance(node.get(part), dict | list):
-                node[part] = {}
             node = node[part]
-    node[parts[-1]] = value
 
 
 def _delete(data: dict[str, Any], path: str) -> None:
@@ -266,6 +276,12 @@ class _Wizard:
         self.count = 0
         # Before each question's title: whose question it is ('[fetch-mcp] ') in a servers: file.
         self.prefix = ""
+        # Checks an answer beyond the values' own rules (the pipeline's: is deploy/<name> a
+        # destination that may be written?), so a bad one is refused at its question, not after
+        # the last one.
+        self.extra_checks: dict[str, Callable[[Any], str | None]] = {}
+        # The answer to "set the command line ...?" (None: not asked yet).
+        self.start_opted: bool | None = None
 
     # state
 
@@ -273,7 +289,13 @@ class _Wizard:
         return path in self.asked or _get(self.answers, path) is not _MISSING
 
     def forget(self, path: str) -> None:
-        _delete(self.answers, path)
+        # An entry of a list is emptied, not removed: its questions are asked again at the same
+        # index, and the entries after it keep theirs (removing it shifted them, and writing
+        # the re-asked answer into the item that was gone crashed the wizard).
+        if isinstance(_parts(path)[-1], int) and isinstance(_get(self.answers, path), dict):
+            _set(self.answers, path, {})
+        else:
+            _delete(self.answers, path)
         self.asked = {p for p in self.asked if not _under(p, path)}
 
     def problems_under(self, prefix: str, answers: dict[str, Any] | None = None) -> list[Problem]:
@@ -291,6 +313,8 @@ class _Wizard:
     def ask_all(self) -> None:
         for path in _FIRST:
             self.ask(path)
+            if path == "transport":
+                self.ask_start()
         self.ask_optional_blocks()
         if self.answers.get("configMaps") or values_mod.has_rbac(self.answers):
             # Egress to the API server is only opened for API access.
@@ -304,6 +328,27 @@ class _Wizard:
                 self.ask(f"secrets.{provider}", required=True)
             self.ask_files(provider)
         self.ask("kubernetesVersion")
+
+    def ask_start(self) -> None:
+        """How the server starts: a stdio server's bridge and command (required), then, behind
+        one question (default no), its command line, environment, MCP path and probes."""
+        if self.answers.get("transport") == "stdio":
+            self.ask("bridge", required=True)
+            self.ask("command", required=True)
+        if self.start_opted is None:
+            if "transport" not in self.asked:
+                # A values file that says how the server speaks has said how it starts.
+                self.start_opted = False
+            elif any(key in self.answers for key in _START if key != "command"):
+                self.start_opted = True  # the values file has started on them: complete it
+            else:
+                self.count += 1
+                self.start_opted = _confirm(
+                    "Set the server's command line, environment, MCP path or health probes"
+                    " (no: the image's own command and CMD, /mcp, TCP probes)?", default=False)
+        if self.start_opted:
+            for key in _START:
+                self.ask(key)
 
     def ask_optional_blocks(self) -> None:
         """rbac and cloudIdentity: optional blocks, each behind a yes/no question (default no),
@@ -485,6 +530,10 @@ class _Wizard:
                 message = values_mod.check_label_key(k) or values_mod.check_label_value(v)
                 if message:
                     return message
+        extra = self.extra_checks.get(path)
+        message = extra(value) if extra else None
+        if message:
+            return message
         trial = copy.deepcopy(self.answers)
         _set(trial, path, value)
         problems = self.problems_under(path, trial)
@@ -571,6 +620,11 @@ class _Wizard:
             roots += ["rbac", "cloudIdentity"]
         if isinstance(provider, str):
             roots.append(f"secrets.{provider}")
+        # Only what ask_start asks again: forgetting anything else would drop the answer.
+        if self.answers.get("transport") == "stdio":
+            roots += ["bridge", "command"]
+        if self.start_opted:
+            roots += list(_START)
         return unit != "secrets" and any(_under(unit, r) for r in roots)
 
     def reask_bad_answers(self, source: str) -> None:
@@ -638,17 +692,29 @@ def summary(v: Values) -> str:
     return "\n".join(lines) + "\n"
 
 
-def complete(raw: dict[str, Any], source: str) -> Values:
+def complete(raw: dict[str, Any], source: str, *,
+             check_name: Callable[[Any], str | None] | None = None,
+             keep: Callable[[dict[str, Any]], None] | None = None) -> Values:
     """Ask, in a terminal, for every answer raw does not give; return the checked values.
 
     Each answer is checked as it is typed with the values file's own checks (errors shown
-    inline, retype to fix). Ends with a summary on stderr and a confirm (default yes).
-    Raises Interrupted on Ctrl-C / Ctrl-D, Declined (also exit 130) if the user says no, and
-    ValuesError for problems in raw that no question can fix."""
+    inline, retype to fix), and the name also with check_name (where the base would go).
+    Ends with a summary on stderr and a confirm (default yes). Raises Interrupted on Ctrl-C /
+    Ctrl-D, Declined (also exit 130) if the user says no, and ValuesError for problems no
+    question can fix — after handing the answers given so far to keep, so none is lost."""
     wizard = _Wizard(raw)
+    if check_name is not None:
+        wizard.extra_checks["name"] = check_name
     try:
         with _terminal():
-            values = wizard.complete(source)
+            try:
+                values = wizard.complete(source)
+            except Interrupted:
+                raise
+            except ScaffoldError:
+                if keep is not None and wizard.count:
+                    keep(wizard.answers)
+                raise
             sys.stderr.write("\n" + summary(values))
             sys.stderr.flush()
             if not _confirm("Write this base?", default=True):

@@ -485,6 +485,30 @@ def _replace_in_place(staging: Path, target: Path, shown: str, existing: list[st
             " written by mcp-scaffold; look at it, then remove it yourself"]
 
 
+ANSWERS_HEADER = ("# mcp-scaffold: the answers of a wizard run that could not write its base.\n"
+                  "# Fix what the error said, then resume with: mcp-scaffold new --values <this file>\n")
+
+
+def keep_answers(text: str, target: str) -> Path:
+    """Save a wizard's answers (YAML text) beside target as `<target>.answers.yaml` (or, where
+    that directory does not exist or cannot be written, in the current directory), never over
+    an existing file: `-2`, `-3`, ... are tried. Returns the path written."""
+    where = _target(target)
+    folder = where.parent if where.parent.is_dir() and os.access(where.parent, os.W_OK) \
+        else Path.cwd()
+    for n in range(1, 1000):
+        path = folder / f"{where.name}{'' if n == 1 else f'-{n}'}.answers.yaml"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                         0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(ANSWERS_HEADER + text)
+        return path
+    raise OutputError(target, "cannot keep the answers: too many answer files beside it")
+
+
 def _staged(files: list[RenderedFile]) -> list[str]:
     # The files, then the directories they made (as "dir/"), for _remove_known.
     dirs = {f.path.rsplit("/", 1)[0] + "/" for f in files if "/" in f.path}

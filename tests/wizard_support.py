@@ -44,9 +44,15 @@ def command() -> str:
 PROVIDERS = values.subschema("secrets.provider")["enum"]
 
 
+# transport: streamable-http (the default), and "no" to setting the command line, env,
+# path and probes (the image's own are kept).
+START = ENTER + "n"
+
+
 def basics(name: str = "demo") -> str:
-    """name, namespace, image, port, replicas, runtime, ingress namespace (defaults kept)."""
-    return (line(name) + line("mcp-demo") + line(IMAGE) + ENTER + ENTER + ENTER
+    """name, namespace, image, port, replicas, runtime, transport and start (defaults kept),
+    ingress namespace."""
+    return (line(name) + line("mcp-demo") + line(IMAGE) + ENTER + ENTER + ENTER + START
             + line("ingress-nginx"))
 
 

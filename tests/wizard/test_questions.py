@@ -11,7 +11,19 @@ import pytest
 from scaffold import values, wizard
 from scaffold.errors import Interrupted, ValuesError
 
-from wizard_support import CTRL_C, CTRL_D, DOWN, ENTER, IMAGE, PROVIDERS, basics, choose, line, run
+from wizard_support import (
+    CTRL_C,
+    CTRL_D,
+    DOWN,
+    ENTER,
+    IMAGE,
+    PROVIDERS,
+    START,
+    basics,
+    choose,
+    line,
+    run,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -40,7 +52,7 @@ def test_minimal_answers_use_schema_defaults(keys: Any, capsys: pytest.CaptureFi
 
 def test_typed_values_replace_defaults(keys: Any) -> None:
     script = (line("demo") + line("mcp-demo") + line(IMAGE) + line("3000") + line("2")
-              + choose(RUNTIMES, "node") + line("ingress-nginx") + no_lists()
+              + choose(RUNTIMES, "node") + START + line("ingress-nginx") + no_lists()
               + choose(PROVIDERS, "none") + line("1.31") + ENTER)
     v = run(keys, script)
     assert (v["port"], v["replicas"], v["runtime"], v["kubernetesVersion"]) == (3000, 2, "node", "1.31")
@@ -55,7 +67,7 @@ def test_rejected_answers_are_retyped(keys: Any) -> None:
               + line(IMAGE)
               + line("80") + line("http") + line("8000")   # privileged port, not a number
               + line("0") + line("1")                      # replicas below the minimum
-              + ENTER + line("ingress-nginx") + no_lists()
+              + ENTER + START + line("ingress-nginx") + no_lists()
               + choose(PROVIDERS, "none") + line("1.2") + line("1.33") + "y")
     v = run(keys, script)
     assert (v["name"], v["namespace"], v["image"], v["port"]) == ("demo", "mcp-demo", IMAGE, 8000)
@@ -239,7 +251,7 @@ def test_no_secret_file_exposed_asks_again(keys: Any) -> None:
 
 PARTIAL: dict[str, Any] = {
     "name": "demo", "namespace": "mcp-demo", "port": 3000, "replicas": 1, "runtime": "python",
-    "configMaps": [], "downstream": [], "externalEgress": [],
+    "transport": "streamable-http", "configMaps": [], "downstream": [], "externalEgress": [],
     "secrets": {"provider": "none"}, "kubernetesVersion": "1.32",
 }
 

@@ -61,6 +61,8 @@ def test_new_in_a_terminal_writes_a_base_that_builds(tmp_path: Path) -> None:
     answer(child, "Server port", "3000", shown="8080")
     answer(child, "Replicas", "2", shown="1")
     answer(child, "Runtime", key="\r")
+    answer(child, "Transport", key="\r")
+    answer(child, "Set the server's command line", key="n")
     answer(child, "Ingress controller namespace", "ingress-nginx")
     answer(child, "ConfigMaps read through the API", "demo-config")
     answer(child, "beyond those ConfigMaps", key="n")  # rbac: left out
@@ -119,6 +121,8 @@ def test_prompts_reach_the_terminal_when_stdout_is_a_stream(tmp_path: Path) -> N
                                             f' > "{stream}"'],
                           cwd=str(tmp_path), env=env, encoding="utf-8", timeout=WAIT)
     answer(child, "Container image", IMAGE)
+    answer(child, "Transport", key="\r")
+    answer(child, "Set the server's command line", key="n")
     answer(child, "Ingress controller namespace", "ingress-nginx")
     answer(child, "Write this base?", key="\r")  # default: yes
     assert finish(child) == 0
@@ -148,6 +152,8 @@ def test_answering_no_at_the_confirm_exits_130_and_writes_nothing(tmp_path: Path
                       "port: 8080\nreplicas: 1\nruntime: generic\n")
     out = tmp_path / "base"
     child = spawn("new", "--values", str(values), "--output", str(out), cwd=tmp_path)
+    answer(child, "Transport", key="\r")
+    answer(child, "Set the server's command line", key="n")
     answer(child, "Ingress controller namespace", "ingress-nginx")
     answer(child, "Write this base?", key="n")
     child.expect_exact("not confirmed; nothing was written", timeout=WAIT)
