@@ -66,7 +66,7 @@ def _tree(raw: dict[str, Any], source: str, interactive: bool,
 
 
 def _complete(raw: dict[str, Any], source: str, interactive: bool,
-              dest: _Destination) -> values_mod.Values:
+              dest: _Destination | None = None) -> values_mod.Values:
     # One validation: complete values pass straight through; if answers are missing, the
     # wizard asks for them, or, with nobody to ask, every problem is reported at once.
     try:
@@ -77,6 +77,7 @@ def _complete(raw: dict[str, Any], source: str, interactive: bool,
         if interactive:
             from . import wizard  # deferred: questionary is loaded only when a prompt is needed
 
+            dest = dest or _Destination(None, False, None, sys.stderr)
             dest.asked = True
             return wizard.complete(raw, source, check_name=dest.name_problem, keep=dest.keep)
         hint = "is missing; nobody can be asked (no terminal or --no-input): give it in --values"

@@ -132,7 +132,8 @@ def test_a_missing_answer_in_a_terminal_goes_to_the_wizard(monkeypatch: pytest.M
 
     asked: list[dict[str, Any]] = []
 
-    def complete(raw: dict[str, Any], source: str) -> values.Values:
+    def complete(raw: dict[str, Any], source: str, **hooks: Any) -> values.Values:
+        assert set(hooks) == {"check_name", "keep"}
         asked.append(raw)
         return {"answered": True}
 
