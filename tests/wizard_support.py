@@ -5,7 +5,9 @@ pyproject.toml)."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -79,3 +81,60 @@ def run(pipe: Any, script: str, raw: dict[str, Any] | None = None) -> dict[str, 
         raise
     finally:
         wizard._text, wizard._select, wizard._confirm = originals
+
+
+class AnswerBook:
+    """The wizard's three prompts replaced at their lowest layer (wizard._text, _select,
+    _confirm) by answers looked up by question: the first entry whose key the question's text
+    contains. Every text answer goes through the prompt's own validate, as questionary does on
+    Enter; one it refuses is a test failure naming the question and the message. A question no
+    entry answers takes the prompt's default when that validates (a confirm: no), else fails.
+    `asked` records every question and answer, in order."""
+
+    def __init__(self, book: dict[str, Any]) -> None:
+        self.book = book
+        self.asked: list[tuple[str, Any]] = []
+
+    def _lookup(self, message: str) -> Any:
+        for key, value in self.book.items():
+            if key in message:
+                return value
+        return None
+
+    def text(self, message: str, *, default: str, instruction: str | None,
+             validate: Any) -> str:
+        answer = self._lookup(message)
+        answer = default if answer is None else answer
+        if isinstance(answer, list):  # successive answers to a question asked again
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
+        verdict = validate(answer)
+        if verdict is not True:
+            pytest.fail(f"{message!r}: {answer!r} refused: {verdict}\nasked: {self.asked}")
+        self.asked.append((message, answer))
+        return str(answer)
+
+    def select(self, message: str, choices: list[str], default: str | None) -> str:
+        answer = self._lookup(message)
+        answer = answer if answer is not None else (default or choices[0])
+        assert answer in choices, f"{message!r}: {answer!r} not in {choices}"
+        self.asked.append((message, answer))
+        return str(answer)
+
+    def confirm(self, message: str, default: bool) -> bool:
+        answer = self._lookup(message)
+        if isinstance(answer, list):
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
+        self.asked.append((message, bool(answer)))
+        return bool(answer)
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(wizard, "_text", self.text)
+        monkeypatch.setattr(wizard, "_select", self.select)
+        monkeypatch.setattr(wizard, "_confirm", self.confirm)
+        monkeypatch.setattr(wizard, "_help", lambda text: None)
+        monkeypatch.setattr(wizard, "_terminal", _no_terminal)
+
+
+@contextlib.contextmanager
+def _no_terminal() -> Iterator[None]:
+    yield

@@ -4,6 +4,7 @@ user would, then the written base built with the real kubectl."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -170,3 +171,45 @@ def test_no_terminal_exits_2_naming_every_missing_key(tmp_path: Path) -> None:
         assert f": {key}: is missing" in result.stderr, result.stderr
     assert "--values" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def prompt(child: pexpect.spawn[str], title: str, text: str | None = None, *,
+           key: str | None = None) -> None:
+    """answer(), for a title that help text may also contain: wait for the prompt line itself
+    (questionary's "?" marker, then the title in bold)."""
+    child.expect(r"\?(?:\x1b\[[0-9;]*m)* " + re.escape(title) + r" ", timeout=WAIT)
+    child.send(key if key is not None else "\x15" + (text or "") + "\r")
+
+
+def test_a_refused_host_rule_re_asked_as_a_cidr_does_not_crash(tmp_path: Path) -> None:
+    # 0.2.0 on 845a60e: a host rule, flavor `kubernetes` (refused: it cannot enforce host
+    # names), the host cleared, a CIDR typed at the re-asked cidr question -> `list index out
+    # of range` on every Enter.
+    values = tmp_path / "partial.yaml"
+    values.write_text(yaml.safe_dump({
+        "name": "demo-mcp", "namespace": "mcp-demo", "port": 8080, "replicas": 1,
+        "runtime": "generic", "transport": "streamable-http",
+        "ingress": {"namespace": "ingress-nginx"}, "configMaps": [], "downstream": [],
+        "secrets": {"provider": "none"}, "kubernetesVersion": "1.33"}))
+    out = tmp_path / "base"
+    child = spawn("new", "--values", str(values), "--output", str(out), cwd=tmp_path)
+    answer(child, "Container image", IMAGE)
+    answer(child, "Add an external egress rule", key="y")
+    prompt(child, "cidr", "")  # left out: a host instead
+    prompt(child, "Host name", "api.github.com")
+    prompt(child, "TCP ports", "443")
+    prompt(child, "Network policy flavor", key="\r")  # kubernetes: refused, re-asked
+    child.expect_exact("✗", timeout=WAIT)
+    prompt(child, "Host name", "")  # cleared
+    prompt(child, "cidr", "203.0.113.0/24")  # where 0.2.0 crashed
+    prompt(child, "TCP ports", "443")  # the whole rule is asked again
+    answer(child, "Add another external egress rule", key="n")
+    child.expect_exact("Controls:", timeout=WAIT)
+    answer(child, "Write this base?", key="y")
+    child.expect_exact("wrote ", timeout=WAIT)
+    assert finish(child) == 0
+    written = yaml.safe_load((out / "values.yaml").read_text())
+    assert written["externalEgress"] == [{"cidr": "203.0.113.0/24", "ports": [443]}]
+    built = subprocess.run([tool("kubectl"), "kustomize", str(out)], capture_output=True,
+                           text=True, timeout=120, check=False)
+    assert built.returncode == 0, built.stderr
