@@ -648,48 +648,77 @@ class _Wizard:
 
 
 def summary(v: Values) -> str:
-    """A compact account of what the base will hold: the objects and the controls in force."""
+    """A compact account of what the base will hold: the objects and the controls in force,
+    read from the plan the base is rendered from (never re-derived from the values)."""
+    from . import plan as plan_mod
     from .render import render
 
+    bundle = plan_mod.build(v)
+    server = bundle.servers[0]
     objects: list[str] = []
     for f in render(v):
-        if not f.is_manifest:
-            continue
-        for doc in re.split(r"^---$", f.text, flags=re.M):
-            kind = re.search(r"^kind:\s*(\S+)", doc, re.M)
-            name = re.search(r"^metadata:\n(?:\s+.*\n)*?\s+name:\s*\"?([^\"\n]+)", doc, re.M)
-            if kind:
-                objects.append(f"{kind[1]}/{name[1] if name else '?'}")
-    egress = ["DNS (UDP+TCP 53 to kube-dns)"]
-    if v["downstream"]:
-        egress.append(f"{len(v['downstream'])} downstream service(s)")
-    if v["externalEgress"]:
-        egress.append("external " + ", ".join(r.get("cidr") or r["host"] for r in v["externalEgress"])
-                      + " (metadata and link-local excepted)")
-    if v["configMaps"]:
-        egress.append("the API server " + ", ".join(v["apiServer"]["cidrs"]))
-    token = "ServiceAccount token not mounted (automountServiceAccountToken: false)"
-    if v["configMaps"]:
-        token += (f"; a {v['apiServer']['tokenExpirationSeconds']}s projected token and a Role"
-                  f" reading only ConfigMaps {', '.join(v['configMaps'])} (get, watch)")
-    provider = v["secrets"]["provider"]
-    secrets = ("no secrets" if provider == providers.NONE else
-               f"{provider} through the Secrets Store CSI driver, read-only files at"
-               f" {v['secrets']['mountPath']} ({', '.join(v['secrets']['files'])}); no Secret"
-               " objects")
+        if f.is_manifest:
+            for d in _documents(f.text):
+                ns = d["metadata"].get("namespace")
+                where = f"{ns}/" if ns and ns != server.namespace else ""
+                objects.append(f"{d['kind']}/{where}{d['metadata']['name']}")
+    net = server.network
+    egress = [f"DNS (UDP+TCP 53 to {net.dns.namespace})"]
+    if net.downstream:
+        egress.append(f"{len(net.downstream)} downstream service(s)")
+    for rule in net.external:
+        egress.append(f"{rule.block.cidr} on {', '.join(map(str, rule.ports))}"
+                      + (f" except {', '.join(rule.block.excepts)}" if rule.block.excepts else ""))
+    for host in net.hosts:
+        egress.append(f"host {host.host} on {', '.join(map(str, host.ports))} ({net.flavor})")
+    api = server.api
+    if api is not None:
+        egress.append("the API server " + ", ".join(b.cidr for b in api.blocks))
+    if net.identity is not None:
+        egress.append(", ".join(f"{c}:{port}" for c, port in net.identity.targets)
+                      + f" ({net.identity.why})")
+    if api is None:
+        token = "ServiceAccount token not mounted (automountServiceAccountToken: false)"
+    else:
+        grants = []
+        if api.config_maps:
+            grants.append(f"get/watch on ConfigMaps {', '.join(api.config_maps)}")
+        if api.rbac is not None:
+            grants.extend(f"{'/'.join(r.verbs)} on {','.join(r.resources)}" for r in api.rbac.rules)
+            if api.rbac.cluster_role:
+                grants.append(f"ClusterRole {api.rbac.cluster_role}")
+            where = ("cluster-wide (acknowledged: " + api.rbac.cluster_wide_reason + ")"
+                     if api.rbac.cluster_wide_reason else
+                     "in namespace(s) " + ", ".join(api.rbac.namespaces))
+            grants.append(where)
+        token = (f"a {api.token_expiration_seconds}s projected ServiceAccount token;"
+                 f" API access: {'; '.join(grants)}")
+    if server.cloud is not None:
+        token += f"; {server.cloud.cloud} identity ({server.cloud.mode})"
+    secrets = ("no secrets" if server.secrets is None else
+               f"{server.secrets.provider.name} through the Secrets Store CSI driver, read-only"
+               f" files at {server.secrets.mount_path}"
+               + (f" ({', '.join(f.env for f in server.secrets.files)})" if server.secrets.files
+                  else "") + "; no Secret objects")
     lines = [
         f"Objects ({len(objects)}): " + ", ".join(objects),
         "Controls:",
         f"  - {token}",
-        f"  - NetworkPolicy default deny; ingress only from namespace {v['ingress']['namespace']}"
-        f" on port {v['port']}; egress only to " + ", ".join(egress),
-        f"  - Pod Security {conventions.POD_SECURITY_LEVEL} (v{v['kubernetesVersion']}):"
-        f" runAsNonRoot as UID {v['runAsUser']}, no privilege escalation, all capabilities"
-        " dropped, seccomp RuntimeDefault, read-only root filesystem",
-        f"  - image pinned by digest: {v['image']}",
+        f"  - NetworkPolicy default deny; ingress only from namespace {net.ingress.namespace}"
+        f" on port {net.ingress.port}; egress only to " + ", ".join(egress),
+        f"  - Pod Security {conventions.POD_SECURITY_LEVEL} (v{server.kubernetes_version}):"
+        f" runAsNonRoot as UID {server.pod.run_as_user}, no privilege escalation, all"
+        " capabilities dropped, seccomp RuntimeDefault, read-only root filesystem",
+        f"  - image pinned by digest: {server.image}",
         f"  - secrets: {secrets}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _documents(text: str) -> list[dict[str, Any]]:
+    from .yamlio import load_all
+
+    return [d for d in load_all(text, "summary") if isinstance(d, dict)]
 
 
 def complete(raw: dict[str, Any], source: str, *,

@@ -175,3 +175,22 @@ def test_dry_run_judges_the_destination_as_a_real_run_does(
         assert result.code == 2, (extra, result.err)
         assert result.err.count("\n") == 1 and "refusing to replace it" in result.err
     assert os.listdir(target) == ["notes.txt"]
+
+
+def test_the_summary_says_what_the_base_grants() -> None:
+    # 0.2.0 said "token not mounted" and "egress only to DNS" for this base, which mounts a
+    # projected token, opens the API server and binds `view` in three namespaces.
+    from scaffold import values, wizard, yamlio
+
+    from support import EXAMPLES
+
+    source = EXAMPLES / "kubernetes-mcp-server.yaml"
+    text = wizard.summary(values.validate(yamlio.load_one(source.read_text(), str(source))))
+    assert "not mounted" not in text
+    assert "3600s projected ServiceAccount token" in text and "ClusterRole view" in text
+    assert "in namespace(s) mcp-platform, team-a, team-b" in text
+    assert "the API server 10.0.0.1/32" in text
+    assert "RoleBinding/team-a/k8s-mcp-view" in text
+    minimal = EXAMPLES / "minimal.yaml"
+    text = wizard.summary(values.validate(yamlio.load_one(minimal.read_text(), str(minimal))))
+    assert "token not mounted" in text and "egress only to DNS" in text
