@@ -616,13 +616,10 @@ def semantic_problems(v: Values) -> list[Problem]:
                     ProblemCode.CONFLICT)
         except ValueError:
             pass
-    try:
-        disk = quantity(v["tmpSize"]) * (2 if v["runtime"] != "generic" else 1)
-        if disk > quantity(v["resources"]["limits"]["ephemeral-storage"]):
-            add("tmpSize", "the writable emptyDirs (/tmp, and HOME for node/python) must fit in"
-                " resources.limits.ephemeral-storage", ProblemCode.CONFLICT)
-    except ValueError:
-        pass
+    if (budget := disk_budget(v)) is not None:
+        parts, limit = budget
+        if sum(size for _, size in parts[:2]) > limit:
+            add("tmpSize", _budget_message(parts[:2], limit), ProblemCode.CONFLICT)
 
     out.extend(_secrets_problems(v))
     out.extend(transport_problems(v))
@@ -802,19 +799,42 @@ def storage_problems(v: Values) -> list[Problem]:
                 out.append(Problem(f"probes.{probe}.headers.{name}", f"repeats"
                                    f" {seen[name.lower()]} (header names ignore case)"))
             seen.setdefault(name.lower(), name)
-    try:
-        limit = quantity(v["resources"]["limits"]["ephemeral-storage"])
-        base = quantity(v["tmpSize"]) * (2 if v["runtime"] != "generic" else 1)
-        extra = sum(quantity(vol["size"]) for vol in v["volumes"] if not vol["persistent"])
-        if v["transport"] == "stdio":
-            extra += quantity(conventions.BRIDGE_SIZE)
-        if base <= limit < base + extra:
-            out.append(Problem("volumes", "the emptyDirs (/tmp, HOME for node/python, the"
-                               f" bridge's {conventions.BRIDGE_SIZE} with stdio, and volumes)"
-                               " must fit in resources.limits.ephemeral-storage"))
-    except ValueError:
-        pass
+    if (budget := disk_budget(v)) is not None:
+        parts, limit = budget
+        base = sum(size for _, size in parts[:2])
+        if base <= limit < sum(size for _, size in parts):
+            out.append(Problem("volumes", _budget_message(parts, limit)))
     return out
+
+
+def disk_budget(v: Values) -> tuple[list[tuple[str, float]], float] | None:
+    """What the pod's emptyDirs may fill, one entry per mount ((what, bytes); /tmp and HOME
+    first), and resources.limits.ephemeral-storage they must fit in. None when a size is not
+    a quantity (reported at its key)."""
+    try:
+        tmp = quantity(v["tmpSize"])
+        parts: list[tuple[str, float]] = [(conventions.TMP, tmp)]
+        parts.append((f"HOME {conventions.HOME}", tmp if v["runtime"] != "generic" else 0.0))
+        if v["transport"] == "stdio":
+            parts.append((f"the bridge {conventions.BRIDGE_DIR}",
+                          quantity(conventions.BRIDGE_SIZE)))
+        parts += [(vol["mountPath"], quantity(vol["size"])) for vol in v["volumes"]
+                  if not vol["persistent"]]
+        return parts, quantity(v["resources"]["limits"]["ephemeral-storage"])
+    except (ValueError, KeyError):
+        return None
+
+
+def _budget_message(parts: list[tuple[str, float]], limit: float) -> str:
+    """The sum and the limit, in numbers: what to raise, and by how much."""
+    shown = ", ".join(f"{what} {_mebibytes(size)}" for what, size in parts if size)
+    return (f"the emptyDirs need {_mebibytes(sum(size for _, size in parts))} ({shown}), more"
+            f" than resources.limits.ephemeral-storage {_mebibytes(limit)}: raise the limit or"
+            " make the emptyDirs smaller")
+
+
+def _mebibytes(size: float) -> str:
+    return f"{size / 2**20:g}Mi"
 
 
 def writable_paths(v: Values) -> list[str]:

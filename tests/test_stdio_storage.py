@@ -9,6 +9,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -195,3 +196,17 @@ def test_hostile_probe_headers_are_refused_or_rendered_exactly(headers: dict[str
     assert all(n and set(n) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                    "0123456789-") for n in headers)
 
+
+
+def test_the_disk_refusal_gives_the_sum_each_part_and_the_limit() -> None:
+    # A Python stdio server: /tmp and HOME 64Mi each, the bridge 128Mi, a 384Mi volume: 640Mi
+    # against the default 512Mi limit. 0.2.0 said only that they "must fit".
+    raw = yaml.safe_load((EXAMPLES / "memory-stdio.yaml").read_text())
+    raw.update(runtime="python", volumes=[{"mountPath": "/data", "size": "384Mi"}])
+    raw.pop("workingDir", None)
+    with pytest.raises(ValuesError) as caught:
+        values.validate(raw)
+    assert [(p.key, p.message) for p in caught.value.problems] == [(
+        "volumes", "the emptyDirs need 640Mi (/tmp 64Mi, HOME /home/mcp 64Mi, the bridge"
+        " /opt/mcp-bridge 128Mi, /data 384Mi), more than resources.limits.ephemeral-storage"
+        " 512Mi: raise the limit or make the emptyDirs smaller")]
