@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from . import serverjson
+from . import keypath, serverjson
 from . import values as values_mod
 from .errors import MissingAnswersError, Problem, ProblemCode, ValuesError
 from .serverjson import Hint, Question
@@ -128,7 +128,6 @@ def _missing(q: Question) -> Problem:
 def answer_defaults(imp: Imported) -> dict[str, Any]:
     """--no-input: each open question takes its default; MissingAnswersError names every one
     without, and every key the values schema still requires, at once."""
-    from .wizard import _set as set_path  # the wizard's own key-path setter (args[2], env.X)
 
     raw = copy.deepcopy(imp.raw)
     missing: list[Problem] = []
@@ -136,7 +135,7 @@ def answer_defaults(imp: Imported) -> dict[str, Any]:
         if q.default is None:
             missing.append(_missing(q))
         else:
-            set_path(raw, q.key, fill(q.template, q.default))
+            keypath.set_at(raw, q.key, fill(q.template, q.default))
     if missing:
         named = {p.key for p in missing}
         hint = "is missing; nobody can be asked (no terminal or --no-input): give it in --values"

@@ -19,6 +19,15 @@ from typing import Any
 from . import conventions, providers, servers
 from . import values as values_mod
 from .errors import Interrupted, Problem, ProblemCode, ScaffoldError, ValuesError
+from .keypath import MISSING as _MISSING
+from .keypath import delete as _delete
+from .keypath import get as _get
+from .keypath import last as _last
+from .keypath import parent as _parent
+from .keypath import parts as _parts
+from .keypath import schema_path as _schema_path
+from .keypath import set_at as _set
+from .keypath import under as _under
 
 Values = values_mod.Values
 
@@ -41,8 +50,6 @@ _ENTRY_NAMES = {
 }
 # Keys asked only when their alternative was left out: an egress rule is a cidr or a host.
 _ALTERNATIVES = {"externalEgress[].host": "cidr"}
-_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-_MISSING = object()
 
 
 class Declined(Interrupted):
@@ -54,73 +61,7 @@ class Declined(Interrupted):
                                      " the answers)")
 
 
-# --- key paths ---------------------------------------------------------------------------------
-# A concrete path names one place in the answers ('downstream[0].ports'); its schema path is the
-# same with the indexes dropped ('downstream[].ports'), as values.subschema/check_answer take it.
-
-
-def _parts(path: str) -> list[str | int]:
-    return [int(m[2]) if m[2] is not None else m[1] for m in _PART.finditer(path)]
-
-
-def _schema_path(path: str) -> str:
-    return re.sub(r"\[\d+\]", "[]", path)
-
-
-def _parent(path: str) -> str:
-    return re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", path) if ("." in path or "[" in path) else ""
-
-
-def _last(path: str) -> str:
-    names = [p for p in _parts(path) if isinstance(p, str)]
-    return names[-1] if names else ""
-
-
-def _get(data: Any, path: str) -> Any:
-    node = data
-    for part in _parts(path):
-        if isinstance(part, int):
-            if not isinstance(node, list) or part >= len(node):
-                return _MISSING
-            node = node[part]
-        else:
-            if not isinstance(node, dict) or part not in node:
-                return _MISSING
-            node = node[part]
-    return node
-
-
-def _set(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set the value at path, making what is missing on the way: a mapping for a name, a list
-    (padded with empty entries) for an index."""
-    parts = _parts(path)
-    node: Any = data
-    for part, following in zip(parts, [*parts[1:], None], strict=True):
-        fresh: Any = [] if isinstance(following, int) else {}
-        if isinstance(part, int):
-            while len(node) <= part:
-                node.append({})
-            if following is not None and not isinstance(node[part], dict | list):
-                node[part] = fresh
-        elif following is not None and not isinstance(node.get(part), dict | list):
-            node[part] = fresh
-        if following is None:
-            node[part] = value
-        else:
-            node = node[part]
-
-
-def _delete(data: dict[str, Any], path: str) -> None:
-    parent = _get(data, _parent(path)) if _parent(path) else data
-    last = _parts(path)[-1]
-    if isinstance(parent, dict) and isinstance(last, str):
-        parent.pop(last, None)
-    elif isinstance(parent, list) and isinstance(last, int) and last < len(parent):
-        del parent[last]
-
-
-def _under(key: str, prefix: str) -> bool:
-    return key == prefix or key.startswith((prefix + ".", prefix + "["))
+# --- key paths (scaffold/keypath.py) and the schema under them ------------------------------------
 
 
 def _node(path: str) -> dict[str, Any]:
