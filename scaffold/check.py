@@ -31,6 +31,7 @@ from .policy import (
 )
 from .report import FORMATS, REPORTERS, Report, Result, Source
 from .report.base import STDIN
+from .safetext import printable
 from .yamlio import load_kubectl
 
 EXTENSIONS = (".yaml", ".yml", ".json")  # kubectl's, and as case-sensitive as its
@@ -198,12 +199,12 @@ def _objects(label: str, text: str, err: TextIO) -> Iterator[tuple[dict[str, Any
     for number, (doc, line) in enumerate(_parse(label, text), start=1):
         items, why = _expand(doc)
         if why:
-            err.write(f"note: {label}: document {number} skipped: {why}\n")
+            err.write(printable(f"note: {label}: document {number} skipped: {why}") + "\n")
         for index, item in enumerate(items):
             why = _not_kubernetes(item)
             if why:
                 where = f"document {number}" + (f" item {index + 1}" if item is not doc else "")
-                err.write(f"note: {label}: {where} skipped: {why}\n")
+                err.write(printable(f"note: {label}: {where} skipped: {why}") + "\n")
                 continue
             yield item, Source(label, line)
 
