@@ -259,7 +259,7 @@ def _unprintable(text: str) -> list[str]:
             if unicodedata.category(c) in _CONTROL_CATEGORIES or c in _BIDI]
 
 
-_ANY_TEXT = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40)
+_ANY_TEXT = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40)
 
 
 @settings(max_examples=60, deadline=None,
