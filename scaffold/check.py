@@ -39,8 +39,10 @@ EXTENSIONS = (".yaml", ".yml", ".json")  # kubectl's, and as case-sensitive as i
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # A Kustomization with only these keys builds exactly the files it lists, as they are.
 _PLAIN_KUSTOMIZATION = frozenset(("apiVersion", "kind", "metadata", "resources"))
-# Kinds that configure tools rather than the cluster: never judged, never "unknown".
-_TOOL_GROUPS = ("kustomize.config.k8s.io/", "config.kubernetes.io/", "kustomize.toolkit.")
+# Kinds that configure tools rather than the cluster: never judged, never "unknown". Flux's
+# kustomize.toolkit.fluxcd.io Kustomization is not one: it is applied to the cluster, and its
+# controller applies (and patches) workloads; the rules judge it (MCP-PSS-024).
+_TOOL_GROUPS = ("kustomize.config.k8s.io/", "config.kubernetes.io/")
 
 
 def run(
