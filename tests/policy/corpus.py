@@ -743,7 +743,8 @@ def _spark_application(docs: list[Doc]) -> None:
     })
 
 
-CASES.update({
+# Each flagged with its rule and nothing else (test_policy_rules).
+SPELLING_CASES: dict[str, tuple[str, str, Callable[[list[Doc]], None]]] = {
     "res-002-zero-strings": ("MCP-RES-002", "limits cpu \"0\" and memory 0Mi (zero: no "
                              "limit)", _limits(cpu="0", memory="0Mi")),
     "res-002-zero-float": ("MCP-RES-002", "limits cpu \"0.0\" and memory 0Ki",
@@ -780,7 +781,8 @@ CASES.update({
         _flux_kustomization),
     "pss-024-spark": ("MCP-PSS-024", "a SparkApplication (driver/executor, no containers "
                       "list)", _spark_application),
-})
+}
+CASES.update(SPELLING_CASES)
 # ---- network and pod-security: equivalent forms and the rules of the safety issue ----------
 # (kept as one block so that other additions to CASES merge without conflicts)
 
