@@ -1,3 +1,3 @@
 """mcp-scaffold: hardened, verified Kubernetes bundles for MCP servers."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
