@@ -81,7 +81,7 @@ def run(
         files.append(label)
         objects.extend(_objects(label, text, err))
     problems = [
-        Problem(f"{src.file}: {doc.get('kind')} {_display_name(doc)}", message,
+        Problem(printable(f"{src.file}: {doc.get('kind')} {_display_name(doc)}"), message,
                 ProblemCode.INVALID)
         for doc, src in objects
         for message in skips(doc)[1]

@@ -302,3 +302,17 @@ def test_text_report_escapes_a_forged_summary(tmp_path: Path) -> None:
     _, out, _ = check([str(file)])
     assert "\x1b" not in out
     assert "suppressed MCP-IMG-004: \\x1b[2J\\x1b[HNo findings; checked" in out
+
+
+def test_a_malformed_skip_names_its_object_escaped(tmp_path: Path) -> None:
+    docs = corpus.build("img-004")
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    deployment["metadata"].update(name="x\x1b[2J\nNo findings",
+                                  annotations={"mcp-scaffold.io/skip": "MCP-IMG-004"})
+    file = tmp_path / "bundle.json"
+    file.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}),
+                    encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        check([str(file)])
+    assert all(_unprintable(line) == [] for line in info.value.lines())
+    assert "x\\x1b[2J\\nNo findings" in info.value.lines()[0]
