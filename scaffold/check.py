@@ -31,6 +31,7 @@ from .policy import (
 )
 from .report import FORMATS, REPORTERS, Report, Result, Source
 from .report.base import STDIN
+from .safetext import printable
 from .yamlio import load_kubectl
 
 EXTENSIONS = (".yaml", ".yml", ".json")  # kubectl's, and as case-sensitive as its
@@ -38,8 +39,10 @@ EXTENSIONS = (".yaml", ".yml", ".json")  # kubectl's, and as case-sensitive as i
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # A Kustomization with only these keys builds exactly the files it lists, as they are.
 _PLAIN_KUSTOMIZATION = frozenset(("apiVersion", "kind", "metadata", "resources"))
-# Kinds that configure tools rather than the cluster: never judged, never "unknown".
-_TOOL_GROUPS = ("kustomize.config.k8s.io/", "config.kubernetes.io/", "kustomize.toolkit.")
+# Kinds that configure tools rather than the cluster: never judged, never "unknown". Flux's
+# kustomize.toolkit.fluxcd.io Kustomization is not one: it is applied to the cluster, and its
+# controller applies (and patches) workloads; the rules judge it (MCP-PSS-024).
+_TOOL_GROUPS = ("kustomize.config.k8s.io/", "config.kubernetes.io/")
 
 
 def run(
@@ -78,7 +81,7 @@ def run(
         files.append(label)
         objects.extend(_objects(label, text, err))
     problems = [
-        Problem(f"{src.file}: {doc.get('kind')} {_display_name(doc)}", message,
+        Problem(printable(f"{src.file}: {doc.get('kind')} {_display_name(doc)}"), message,
                 ProblemCode.INVALID)
         for doc, src in objects
         for message in skips(doc)[1]
@@ -198,12 +201,12 @@ def _objects(label: str, text: str, err: TextIO) -> Iterator[tuple[dict[str, Any
     for number, (doc, line) in enumerate(_parse(label, text), start=1):
         items, why = _expand(doc)
         if why:
-            err.write(f"note: {label}: document {number} skipped: {why}\n")
+            err.write(printable(f"note: {label}: document {number} skipped: {why}") + "\n")
         for index, item in enumerate(items):
             why = _not_kubernetes(item)
             if why:
                 where = f"document {number}" + (f" item {index + 1}" if item is not doc else "")
-                err.write(f"note: {label}: {where} skipped: {why}\n")
+                err.write(printable(f"note: {label}: {where} skipped: {why}") + "\n")
                 continue
             yield item, Source(label, line)
 

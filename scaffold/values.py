@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import conventions, envloader, fqdnpolicy, kubeschemas, netranges, providers, schemacompiler
+from . import quantity as quantities
 from .credentials import credential_reason
 from .digest import DIGEST_FORM, DIGEST_PATTERN
 from .errors import InputError, Problem, ProblemCode, ValuesError
@@ -41,9 +42,6 @@ IMAGE = re.compile(
 # it: a user value may not replace them.
 RESERVED_ENV = conventions.RESERVED_ENV
 GENERATED_LABELS = conventions.GENERATED_LABELS
-_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?")
-_SUFFIX = {None: 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
-           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 # Never in a name, path, address or identifier: C0 and C1 controls, DEL, and the Unicode line
 # and paragraph separators (YAML and terminals break lines at them, so a reviewer does not see
 # what the manifest holds). NEL (U+0085) is a C1 control.
@@ -426,10 +424,10 @@ def _egress_set_problems(rules: Any) -> list[Problem]:
 
 def check_byte_quantity(text: str) -> str | None:
     """None if text is a quantity of bytes (memory, ephemeral storage, an emptyDir size)."""
-    m = _QUANTITY.fullmatch(text)
-    if m and m[2] == "m":
+    if quantities.is_milli(text):
+        number = text[:-1]
         return (f"{text} is in milli-units: {quantity(text):g} bytes; write"
-                f" {m[1]}Mi (mebibytes) or {m[1]}M (megabytes)")
+                f" {number}Mi (mebibytes) or {number}M (megabytes)")
     return None
 
 
@@ -527,11 +525,11 @@ def check_label_value(value: str) -> str | None:
 
 
 def quantity(text: str) -> float:
-    """A Kubernetes quantity as a number (cores or bytes)."""
-    m = _QUANTITY.fullmatch(text)
-    if not m:
+    """A Kubernetes quantity as a number (cores or bytes); ValueError if it is none."""
+    value = quantities.parse(text)
+    if value is None:
         raise ValueError(text)
-    return float(m[1]) * _SUFFIX[m[2]]
+    return float(value)
 
 
 def check_kubernetes_version(version: str) -> str | None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..digest import DIGEST_FORM, DIGEST_PATTERN  # re-exported: one definition
-from .model import POD_SPEC, Context, Doc, Hit, hit
+from .model import POD_SPEC, Context, Doc, Hit, as_dict, as_list, hit
 from .registry import rule
 
 P = "image"
@@ -33,18 +33,22 @@ def split_image(image: str) -> tuple[str, str, str | None]:
 
 @dataclass(frozen=True)
 class _Image:
-    """One container's image reference, split once for the four image rules."""
+    """One image reference (a container's or an image volume's), split once for the four image rules."""
 
     doc: Doc
     where: str
-    path: str
+    path: str  # of the reference
     image: str
     tag: str
     digest: str | None
     pull_policy: Any
+    pull_policy_path: str
 
 
 def _images(ctx: Context) -> list[_Image]:
+    """Every image a pod spec makes the kubelet pull: each container's (init, regular and
+    ephemeral: Workload.containers) and each image volume's ``image.reference`` (KEP-4639;
+    its ``pullPolicy`` is the volume's imagePullPolicy)."""
     found = []
     for w in ctx.workloads:
         for c in w.containers:
@@ -52,8 +56,19 @@ def _images(ctx: Context) -> list[_Image]:
             if not isinstance(image, str):
                 continue
             _, tag, digest = split_image(image)
-            found.append(_Image(w.doc, f"{w.kind} {w.name} container {c.name}", c.path,
-                                image, tag, digest, c.spec.get("imagePullPolicy")))
+            found.append(_Image(w.doc, f"{w.kind} {w.name} container {c.name}",
+                                f"{c.path}.image", image, tag, digest,
+                                c.spec.get("imagePullPolicy"), f"{c.path}.imagePullPolicy"))
+        for index, volume in enumerate(as_list(w.spec.get("volumes"))):
+            source = as_dict(as_dict(volume).get("image"))
+            image = source.get("reference")
+            if not isinstance(image, str):
+                continue
+            path = f"{w.spec_path}.volumes[{index}].image"
+            _, tag, digest = split_image(image)
+            found.append(_Image(w.doc, f"{w.kind} {w.name} image volume "
+                                f"{as_dict(volume).get('name')}", f"{path}.reference", image,
+                                tag, digest, source.get("pullPolicy"), f"{path}.pullPolicy"))
     return found
 
 
@@ -61,11 +76,14 @@ def _images(ctx: Context) -> list[_Image]:
     "MCP-IMG-001", P, "high", "Image not pinned by digest", kinds=[POD_SPEC],
     fix="Pin the image as repo[:tag]@sha256:<64 hex> (e.g. from `crane digest` or "
     "`docker buildx imagetools inspect`).",
+    description="""The image rules (MCP-IMG-001 to 004) judge every image a pod spec pulls:
+    init, regular and ephemeral containers, and image volumes (`volumes[].image.reference`,
+    whose `pullPolicy` stands for imagePullPolicy).""",
 )
 def no_digest(ctx: Context) -> Iterator[Hit]:
     for i in ctx.shared(_images):
         if i.digest is None:
-            yield hit(no_digest, i.doc, f"{i.path}.image",
+            yield hit(no_digest, i.doc, i.path,
                       f"{i.where} image {i.image} is not pinned by digest")
 
 
@@ -81,7 +99,7 @@ def no_digest(ctx: Context) -> Iterator[Hit]:
 def bad_digest(ctx: Context) -> Iterator[Hit]:
     for i in ctx.shared(_images):
         if i.digest is not None and not valid_digest(i.digest):
-            yield hit(bad_digest, i.doc, f"{i.path}.image",
+            yield hit(bad_digest, i.doc, i.path,
                       f"{i.where} image digest {i.digest!r} is not {DIGEST_FORM}")
 
 
@@ -92,7 +110,7 @@ def bad_digest(ctx: Context) -> Iterator[Hit]:
 def latest(ctx: Context) -> Iterator[Hit]:
     for i in ctx.shared(_images):
         if i.tag == "latest" or (not i.tag and i.digest is None):
-            yield hit(latest, i.doc, f"{i.path}.image",
+            yield hit(latest, i.doc, i.path,
                       f"{i.where} image {i.image} uses the latest tag"
                       + ("" if i.tag else " implicitly"))
 
@@ -109,5 +127,5 @@ def pull_policy(ctx: Context) -> Iterator[Hit]:
     for i in ctx.shared(_images):
         if i.pull_policy != "Always":
             shown = "unset" if i.pull_policy is None else repr(i.pull_policy)
-            yield hit(pull_policy, i.doc, f"{i.path}.imagePullPolicy",
+            yield hit(pull_policy, i.doc, i.pull_policy_path,
                       f"{i.where} imagePullPolicy is {shown}, not Always")

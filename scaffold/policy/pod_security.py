@@ -17,13 +17,16 @@ from .model import (
     POD_SPEC,
     Container,
     Context,
+    Doc,
     Hit,
     Workload,
     as_dict,
     as_list,
     hit,
+    name_of,
 )
 from .registry import rule
+from .resources import unset_quantity
 
 P = "pod-security"
 # The kubelet's default and the longest lifetime the bundle accepts for a projected token.
@@ -402,16 +405,20 @@ def read_only_root(ctx: Context) -> Iterator[Hit]:
     "MCP-PSS-019", P, "medium", "emptyDir without sizeLimit", kinds=_POD,
     fix="Set emptyDir.sizeLimit (e.g. 64Mi) so a compromised pod cannot fill the node's disk "
     "or memory.",
-    description="Not PSS but part of the bundle's contract.",
+    description="""Not PSS but part of the bundle's contract. A sizeLimit of zero in any
+    spelling (`"0"`, `0Ki`) is no limit to the kubelet.""",
 )
 def emptydir_size(ctx: Context) -> Iterator[Hit]:
     for w in ctx.workloads:
         for index, vol in enumerate(as_list(w.spec.get("volumes"))):
             v = as_dict(vol)
-            if "emptyDir" in v and not as_dict(v.get("emptyDir")).get("sizeLimit"):
+            if "emptyDir" not in v:
+                continue
+            why = unset_quantity(as_dict(v.get("emptyDir")).get("sizeLimit"))
+            if why is not None:
                 yield hit(emptydir_size, w.doc, f"{w.spec_path}.volumes[{index}].emptyDir",
                           f"{w.kind} {w.name} emptyDir volume {v.get('name')!r} has no "
-                          "sizeLimit")
+                          "sizeLimit" + ("" if why == "unset" else f" ({why})"))
 
 
 @rule(
@@ -510,8 +517,13 @@ def system_namespace(ctx: Context) -> Iterator[Hit]:
     fix="Check the pods this object creates another way (render them, or run check on the "
     "controller's output) and suppress this finding with the reason.",
     description="""Containers outside any pod spec: a `container`/`script` or
-    `steps`/`sidecars` list (Argo Workflows, Tekton), or a `containers` list without images
-    (an operator's patch). Suppress it with a reason once the pods are checked another
+    `steps`/`sidecars` list (Argo Workflows, Tekton), a `containers` list without images
+    (an operator's patch), or any other `image` of a custom resource outside a pod spec the
+    checker found (an operator that builds its pods from fields of its own, such as a
+    SparkApplication's `spec.image` with `driver`/`executor`). Also a Flux `Kustomization`
+    (kustomize.toolkit.fluxcd.io) that rewrites the workloads it applies (`patches`,
+    `patchesStrategicMerge`, `patchesJson6902`, `images`, `postBuild`): checking its source
+    does not show what it applies. Suppress it with a reason once the pods are checked another
     way.""",
 )
 def unjudged(ctx: Context) -> Iterator[Hit]:
@@ -519,6 +531,57 @@ def unjudged(ctx: Context) -> Iterator[Hit]:
         yield hit(unjudged, doc, path,
                   f"kind {doc.get('kind')} carries containers at {path} that the checker "
                   f"cannot judge ({why})")
+    covered: dict[int, list[str]] = {}
+    for w in ctx.workloads:
+        covered.setdefault(id(w.doc), []).append(w.spec_path)
+    for doc, path, _ in ctx.unjudged:
+        covered.setdefault(id(doc), []).append(path)
+    for doc in ctx.documents:
+        group = _api_group(doc)
+        if "." not in group:
+            continue  # the built-in workload groups: their pod specs are found by path
+        for path in _images_outside(doc, covered.get(id(doc), [])):
+            yield hit(unjudged, doc, path,
+                      f"kind {doc.get('kind')} names an image at {path} outside any pod spec "
+                      "the checker can find: the pod its operator builds cannot be judged")
+        if group == FLUX_KUSTOMIZE_GROUP and doc.get("kind") == "Kustomization":
+            spec = as_dict(doc.get("spec"))
+            for key in _FLUX_REWRITES:
+                if spec.get(key):
+                    yield hit(unjudged, doc, f"spec.{key}",
+                              f"Flux Kustomization {name_of(doc)} rewrites the objects it "
+                              f"applies from its source (spec.{key}): what reaches the "
+                              "cluster cannot be judged from the source or from this object")
+
+
+# Flux's kustomize-controller applies a Kustomization's source through these transforms
+# (fluxcd/kustomize-controller api/v1 kustomization_types.go).
+FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+_FLUX_REWRITES = ("patches", "patchesStrategicMerge", "patchesJson6902", "images", "postBuild")
+
+
+def _api_group(doc: Doc) -> str:
+    api = doc.get("apiVersion")
+    return api.rpartition("/")[0] if isinstance(api, str) else ""
+
+
+def _images_outside(doc: Doc, covered: list[str]) -> Iterator[str]:
+    """The paths of string ``image`` fields in ``doc`` outside the ``covered`` subtrees (pod
+    specs found, places already reported), written as findings write paths."""
+    stack: list[tuple[str, Any]] = [
+        (str(key), value) for key, value in reversed(list(doc.items()))
+        if key not in ("metadata", "status", "apiVersion", "kind")]
+    while stack:
+        path, node = stack.pop()
+        if path in covered:
+            continue
+        if isinstance(node, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(node))))
+        elif isinstance(node, dict):
+            if isinstance(node.get("image"), str):
+                yield f"{path}.image"
+            stack.extend((f"{path}.{key}", value) for key, value in reversed(list(node.items()))
+                         if key != "image")
 
 
 def _selinux(

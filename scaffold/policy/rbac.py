@@ -4,10 +4,12 @@ than read access to the few named objects it needs.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..conventions import TOKEN_PATH
 from .model import POD_SPEC, Context, Doc, Hit, as_dict, as_list, hit, name_of, namespace_of
 from .registry import rule
 
@@ -175,16 +177,25 @@ class _Bindings:
 def _bindings(ctx: Context) -> _Bindings:
     accounts = _workload_accounts(ctx)
     cluster_roles = {name_of(d): d for d in ctx.of_kind("ClusterRole")}
+    roles = [(namespace_of(d), name_of(d)) for d in ctx.of_kind("Role")]
     out = _Bindings()
     for doc in ctx.of_kind("ClusterRoleBinding", "RoleBinding"):
         ref = as_dict(doc.get("roleRef"))
-        if doc.get("kind") == "RoleBinding" and ref.get("kind") != "ClusterRole":
-            continue  # a namespaced Role: its rules are judged on the Role itself
         role = ref.get("name")
         who = f"{doc.get('kind')} {name_of(doc)}"
+        namespaced = doc.get("kind") == "RoleBinding" and ref.get("kind") != "ClusterRole"
+        if namespaced and any(n == role and _same_namespace(ns, namespace_of(doc))
+                              for ns, n in roles):
+            continue  # a namespaced Role in the input: its rules are judged on the Role
         for index, subject in enumerate(as_list(doc.get("subjects"))):
             via = reaches(doc, subject, accounts)
             if via is None:
+                continue
+            if namespaced:
+                # Not judged "on the Role": there is none to judge, so the grant is unknown.
+                out.cluster.append(hit(cluster_binding, doc, "roleRef",
+                                       f"{who} grants Role {role!r} to {via}; the Role is not "
+                                       "in the input, so what it grants cannot be judged"))
                 continue
             if doc.get("kind") == "ClusterRoleBinding":
                 out.cluster.append(hit(cluster_binding, doc, f"subjects[{index}]",
@@ -196,7 +207,10 @@ def _bindings(ctx: Context) -> _Bindings:
             defined = cluster_roles.get(role) if isinstance(role, str) else None
             if defined is not None and not as_dict(defined.get("aggregationRule")):
                 continue  # its rules are judged on the ClusterRole in the input
-            if defined is None and isinstance(role, str) and role in BUILTIN_CLUSTER_ROLES:
+            if isinstance(role, str) and role in BUILTIN_CLUSTER_ROLES:
+                # A built-in name is the built-in role whether or not its object is in the
+                # input (admin, edit and view are aggregated, their rules filled by the
+                # controller): one verdict, by its bootstrap rules, either way.
                 out.grants += _grants_of(
                     doc, BUILTIN_CLUSTER_ROLES[role],
                     f"{who} (built-in ClusterRole {role}, bound to {via})", lambda _: "roleRef")
@@ -241,13 +255,68 @@ def default_sa(ctx: Context) -> Iterator[Hit]:
     "MCP-RBAC-002", P, "high", "Pod automounts its ServiceAccount token", kinds=_POD,
     fix="Set automountServiceAccountToken: false on the pod spec; if the server must call the "
     "API, mount a short-lived projected serviceAccountToken volume instead.",
+    description=f"""Judged by where the token lands, not only by the field: a volume
+    mounted at `{TOKEN_PATH}` (or inside it, or at a parent such as `/var/run/secrets`;
+    `/run/...` alike), where every client library picks the token up, must be a projected
+    `serviceAccountToken` (bound to the pod, its lifetime judged by MCP-PSS-021, beside
+    `configMap`/`downwardAPI` sources as in the kubelet's own volume). Any other volume
+    there (a `secret` volume or source holding a token, an emptyDir, a CSI volume) is a token
+    written out by hand that the rules cannot see expire.""",
 )
 def pod_automount(ctx: Context) -> Iterator[Hit]:
     for w in ctx.workloads:
         if w.spec.get("automountServiceAccountToken") is not False:
             yield hit(pod_automount, w.doc, f"{w.spec_path}.automountServiceAccountToken",
                       f"{w.kind} {w.name} does not set automountServiceAccountToken: false, "
-                      "so a token is mounted at /var/run/secrets/kubernetes.io/serviceaccount")
+                      f"so a token is mounted at {TOKEN_PATH}")
+        volumes = {as_dict(v).get("name"): as_dict(v) for v in as_list(w.spec.get("volumes"))}
+        for c in w.containers:
+            for index, item in enumerate(as_list(c.spec.get("volumeMounts"))):
+                mount = as_dict(item)
+                path = mount.get("mountPath")
+                if not (isinstance(path, str) and _at_token_path(path)):
+                    continue
+                why = _not_a_bound_token(volumes.get(mount.get("name")))
+                if why:
+                    yield hit(pod_automount, w.doc, f"{c.path}.volumeMounts[{index}]",
+                              f"{w.kind} {w.name} container {c.name} mounts volume "
+                              f"{mount.get('name')!r} at {path}, where every client library "
+                              f"reads the ServiceAccount token, and {why}: a token that does "
+                              "not expire, written out by hand")
+
+
+# The token directory as the container sees it: /var/run is a symlink to /run in the images
+# of every common base (Debian, Alpine, distroless), so both spellings are the same directory.
+_TOKEN_DIRS = (TOKEN_PATH, TOKEN_PATH.replace("/var/run/", "/run/", 1))
+# What a projected volume may hold beside the token and still be a bound, expiring token:
+# the kubelet's own kube-api-access volume holds these (and the bundle's, plan.py api-token).
+_TOKEN_COMPANIONS = ("serviceAccountToken", "configMap", "downwardAPI", "clusterTrustBundle")
+
+
+def _not_a_bound_token(volume: dict[str, Any] | None) -> str:
+    """'' when ``volume`` is a projected, bound ServiceAccount token (its lifetime is
+    MCP-PSS-021's), else why what it puts at the token path is not one."""
+    if volume is None:
+        return "no volume of that name is in the pod spec"
+    sources = as_list(as_dict(volume.get("projected")).get("sources"))
+    if not sources:
+        kinds = sorted(k for k in volume if k != "name")
+        return f"it is a {', '.join(kinds) or 'volume'} volume, not a projected token"
+    other = sorted({k for s in sources for k in as_dict(s) if k not in _TOKEN_COMPANIONS})
+    if other:
+        return f"it projects {', '.join(other)} (a token kept in a Secret never expires)"
+    if not any("serviceAccountToken" in as_dict(s) for s in sources):
+        return "it projects no serviceAccountToken"
+    return ""
+
+
+def _at_token_path(mount_path: str) -> bool:
+    """Whether a volume mounted at ``mount_path`` puts files where clients read the token:
+    at the token directory or inside it, or at a parent of it (a volume mounted at
+    /var/run/secrets can hold kubernetes.io/serviceaccount/token)."""
+    path = posixpath.normpath("/" + mount_path.lstrip("/"))
+    return any(path == d or path.startswith(d + "/") or d.startswith(path.rstrip("/") + "/")
+               for d in _TOKEN_DIRS)
 
 
 @rule(
@@ -279,7 +348,10 @@ def sa_automount(ctx: Context) -> Iterator[Hit]:
     one namespace, so it is judged by those rules (MCP-RBAC-005 to 011); a RoleBinding to a
     ClusterRole that is neither in the input nor built in, or to an aggregated one (its rules
     come from every ClusterRole its `aggregationRule` selects, which the input cannot show),
-    is MCP-RBAC-004.""",
+    is MCP-RBAC-004, and so is a RoleBinding to a Role the input does not hold (what it grants
+    cannot be judged; the finding names the Role). A built-in ClusterRole (`admin`, `edit`,
+    `view`, `cluster-admin`) is judged by its bootstrap rules whether or not its aggregated
+    object is in the input.""",
 )
 def cluster_binding(ctx: Context) -> Iterator[Hit]:
     return iter(ctx.shared(_bindings).cluster)

@@ -5,7 +5,9 @@ receiving traffic while broken.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+from .. import quantity
 from .model import POD_SPEC, Container, Context, Hit, Rule, Workload, as_dict, hit
 from .registry import rule
 
@@ -19,13 +21,35 @@ def _containers(ctx: Context) -> Iterator[tuple[Workload, Container, str]]:
                 yield w, c, f"{w.kind} {w.name} container {c.name}"
 
 
+def unset_quantity(value: Any, zero_is_none: bool = True) -> str | None:
+    """Why a limit or size written as ``value`` limits nothing, or None if it sets one.
+
+    Judged by value, as the kubelet reads it: ``0``, ``"0"``, ``0Mi`` and ``0.0`` are all
+    zero, and a zero limit or emptyDir sizeLimit is no limit at all (the kubelet sets no CFS
+    quota or memory limit for 0, and evicts on no size: kubernetes/kubernetes
+    pkg/kubelet/kuberuntime/kuberuntime_container_linux.go, pkg/kubelet/eviction
+    localVolumeEviction). A request of zero is a request (``zero_is_none=False``). A value
+    that is no quantity is refused by the API server, so it sets nothing either."""
+    if value is None:
+        return "unset"
+    amount = quantity.parse(value)
+    if amount is None:
+        return f"{value!r} is not a Kubernetes quantity"
+    if amount < 0 or (zero_is_none and amount == 0):
+        return f"{value!r} is zero, which is no limit"
+    return None
+
+
 def _resources(ctx: Context, key: str, rule: Rule) -> Iterator[Hit]:
     for w, c, where in _containers(ctx):
         values = as_dict(as_dict(c.spec.get("resources")).get(key))
-        missing = [r for r in ("cpu", "memory") if not values.get(r)]
-        if missing:
+        unset = {r: why for r in ("cpu", "memory")
+                 if (why := unset_quantity(values.get(r), key == "limits")) is not None}
+        if unset:
+            shown = " and ".join(r if why == "unset" else f"{r} ({why})"
+                                 for r, why in unset.items())
             yield hit(rule, w.doc, f"{c.path}.resources.{key}",
-                      f"{where} has no {key} for {' and '.join(missing)}")
+                      f"{where} has no {key} for {shown}")
 
 
 def _probe(ctx: Context, key: str, rule: Rule) -> Iterator[Hit]:
@@ -48,6 +72,8 @@ def requests(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MCP-RES-002", P, "medium", "Container without CPU/memory limits", kinds=[POD_SPEC],
     fix="Set resources.limits.cpu and resources.limits.memory.",
+    description="""Judged by value as a Kubernetes quantity: a limit of zero in any spelling
+    (`0`, `"0"`, `0Mi`, `0.0`) is no limit to the kubelet.""",
 )
 def limits(ctx: Context) -> Iterator[Hit]:
     return _resources(ctx, "limits", limits)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..credentials import argument_reasons, credential_reason
-from .model import POD_SPEC, Context, Doc, Hit, as_dict, as_list, hit, name_of
+from .model import ANY_KIND, POD_SPEC, Context, Doc, Hit, as_dict, as_list, hit, name_of
 from .registry import rule
 
 P = "secrets"
@@ -29,6 +29,22 @@ _PRODUCERS: dict[str, frozenset[str]] = {
     "secrets.doppler.com": frozenset({"DopplerSecret"}),
     "kubernetes-client.io": frozenset({"ExternalSecret"}),
 }
+# Fields that name the Secret a controller will write, wherever the kind comes from: any
+# custom resource carrying one makes the cluster store a Secret, whatever its kind is called.
+# cert-manager Certificate spec.secretName (the Secret "that will be automatically created",
+# cert-manager.io_certificates.yaml); akv2k8s AzureKeyVaultSecret spec.output.secret.name;
+# Crossplane managed resources, claims and composites spec.writeConnectionSecretToRef (and
+# spec.publishConnectionDetailsTo, its successor).
+TARGET_SECRET_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("spec", "secretName"),
+    ("spec", "output", "secret", "name"),
+    ("spec", "writeConnectionSecretToRef"),
+    ("spec", "publishConnectionDetailsTo"),
+)
+# cert-manager's ingress-shim turns an Ingress or Gateway with one of these annotations into a
+# Certificate whose Secret is each tls[].secretName (cert-manager docs, "Securing Ingress
+# Resources"; pkg/controller/certificate-shim).
+_SHIM_ANNOTATIONS = ("cert-manager.io/issuer", "cert-manager.io/cluster-issuer")
 SA_TOKEN_TYPE = "kubernetes.io/service-account-token"
 
 _DETECTOR = """One credential detector (`scaffold/credentials.py`), which `mcp-scaffold new`
@@ -161,18 +177,57 @@ def sa_token_secret(ctx: Context) -> Iterator[Hit]:
 
 @rule(
     "MCP-SEC-007", P, "high", "Object makes the cluster store a Secret",
-    kinds=sorted({k for kinds in _PRODUCERS.values() for k in kinds}),
-    fix=f"Remove the object (ExternalSecret, SealedSecret, Vault*Secret...). {_CSI_FIX}",
-    description=f"""Flags the objects whose controller writes a Secret, by API group:
-    {_producers_text()}. A `SecretProviderClass` with `secretObjects` is MCP-SEC-004.""",
+    kinds=[*sorted({k for kinds in _PRODUCERS.values() for k in kinds}
+                   | {"Certificate", "AzureKeyVaultSecret", "Ingress", "Gateway"}), ANY_KIND],
+    fix=f"Remove the object (ExternalSecret, SealedSecret, Vault*Secret, Certificate...). "
+    f"{_CSI_FIX}",
+    description=f"""Flags the objects whose controller writes a Secret: by API group,
+    {_producers_text()}; and any custom resource, whatever its kind, with a field that names
+    the Secret it writes: {", ".join(f"`{'.'.join(f)}`" for f in TARGET_SECRET_FIELDS)}
+    (cert-manager `Certificate`, akv2k8s `AzureKeyVaultSecret`, Crossplane managed resources
+    and claims); and an Ingress or Gateway with a cert-manager issuer annotation
+    (ingress-shim writes its TLS Secrets). A `SecretProviderClass` with `secretObjects` is
+    MCP-SEC-004.""",
 )
 def secret_producer(ctx: Context) -> Iterator[Hit]:
     for doc in ctx.documents:
         kind = doc.get("kind")
-        if isinstance(kind, str) and kind in _PRODUCERS.get(_group(doc), ()):
+        if not isinstance(kind, str):
+            continue
+        group = _group(doc)
+        if kind in _PRODUCERS.get(group, ()):
             yield hit(secret_producer, doc, "spec",
-                      f"{kind} {name_of(doc)} ({_group(doc)}) makes its controller write a "
+                      f"{kind} {name_of(doc)} ({group}) makes its controller write a "
                       "Kubernetes Secret (etcd)")
+            continue
+        if _custom(group):
+            for fields in TARGET_SECRET_FIELDS:
+                target = _at(doc, fields)
+                if target not in (None, "", {}):
+                    name = as_dict(target).get("name") if isinstance(target, dict) else target
+                    yield hit(secret_producer, doc, ".".join(fields),
+                              f"{kind} {name_of(doc)} ({group}) names the Secret "
+                              f"{name!r} its controller writes (etcd) at {'.'.join(fields)}")
+                    break
+            continue
+        annotations = as_dict(as_dict(doc.get("metadata")).get("annotations"))
+        shim = [a for a in _SHIM_ANNOTATIONS if annotations.get(a)]
+        if shim and kind in ("Ingress", "Gateway"):
+            yield hit(secret_producer, doc, f"metadata.annotations[{shim[0]}]",
+                      f"{kind} {name_of(doc)} asks cert-manager ({shim[0]}) to issue its TLS "
+                      "certificates into Kubernetes Secrets (etcd)")
+
+
+def _custom(group: str) -> bool:
+    """Whether ``group`` is a custom resource's (not the core group nor a *.k8s.io one)."""
+    return "." in group and not group.endswith(".k8s.io")
+
+
+def _at(doc: Doc, fields: tuple[str, ...]) -> Any:
+    node: Any = doc
+    for key in fields:
+        node = as_dict(node).get(key)
+    return node
 
 
 @rule(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
+from ..safetext import printable
 from .base import Report, Reporter, Result
 
 _COLOURS = {"high": "31", "medium": "33", "low": "36", "bold": "1", "dim": "2"}
@@ -22,6 +23,12 @@ def use_colour(out: TextIO) -> bool:
 
 
 class TextReporter(Reporter):
+    """Everything taken from the input (file names, kinds, names, messages, paths, fixes,
+    suppression reasons) is escaped with :func:`~scaffold.safetext.printable`, so the only
+    line breaks and escape sequences in the report are the reporter's own: an ESC sequence in
+    a skip reason cannot clear the screen and forge "No findings", nor a newline a CI
+    workflow command. JSON and SARIF escape them by being JSON."""
+
     name = "text"
 
     def write(self, out: TextIO, report: Report) -> None:
@@ -36,18 +43,18 @@ class TextReporter(Reporter):
             groups.setdefault(key, []).append((finding, src))
         for (file, kind, ns, name), items in groups.items():
             line = items[0][1].line
-            where = f"{file}:{line}" if line is not None else file
-            shown = f"{ns}/{name}" if ns else name
-            out.write(f"{paint(f'{kind} {shown}', 'bold')}  {paint(where, 'dim')}\n")
+            where = printable(f"{file}:{line}" if line is not None else file)
+            shown = printable(f"{kind} {ns}/{name}" if ns else f"{kind} {name}")
+            out.write(f"{paint(shown, 'bold')}  {paint(where, 'dim')}\n")
             for finding, _ in items:
                 if finding.suppressed is not None:
-                    out.write(paint(f"  suppressed {finding.rule}: {finding.suppressed}\n",
-                                    "dim"))
+                    reason = printable(finding.suppressed)
+                    out.write(paint(f"  suppressed {finding.rule}: {reason}", "dim") + "\n")
                     continue
                 level = paint(f"{finding.severity.upper():<6}", finding.severity)
-                out.write(f"  {level} {finding.rule}  {finding.message}\n")
-                out.write(f"         at  {finding.path}\n")
-                out.write(f"         fix {finding.fix}\n")
+                out.write(f"  {level} {finding.rule}  {printable(finding.message)}\n")
+                out.write(f"         at  {printable(finding.path)}\n")
+                out.write(f"         fix {printable(finding.fix)}\n")
             out.write("\n")
         _summary_line(out, report)
 

@@ -658,6 +658,131 @@ MEANING_CASES: dict[str, tuple[str, str, Callable[[list[Doc]], None]]] = {
         _image("registry.example.com/org/mcp-server:1.2.3@sha512:" + "a" * 64)),
 }
 CASES.update(MEANING_CASES)
+
+
+# ---- meaning, not spelling (issue 18): each case writes a break another way than the one
+# the rule was first written for.
+
+def _limits(**values: Any) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _ctr(docs)["resources"] = {"requests": dict(values), "limits": dict(values)}
+    return mutate
+
+
+def _size_limit(value: Any) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _pod(docs)["volumes"][0]["emptyDir"] = {"sizeLimit": value}
+    return mutate
+
+
+def _image_volume(docs: list[Doc]) -> None:
+    # An image volume (KEP-4639): the kubelet pulls this reference like a container's image.
+    _pod(docs)["volumes"].append({"name": "model", "image": {
+        "reference": "registry.example.com/org/model:1.0", "pullPolicy": "Always"}})
+    _ctr(docs)["volumeMounts"].append({"name": "model", "mountPath": "/model",
+                                       "readOnly": True})
+
+
+def _token_by_hand(docs: list[Doc]) -> None:
+    # automountServiceAccountToken: false, and a token kept in a Secret mounted where every
+    # client library looks for the ServiceAccount token.
+    _pod(docs)["volumes"].append({"name": "kube-api-access", "secret": {
+        "secretName": "mcp-token"}})
+    _ctr(docs)["volumeMounts"].append({"name": "kube-api-access", "readOnly": True,
+                                       "mountPath": "/var/run/secrets/kubernetes.io/"
+                                                    "serviceaccount"})
+
+
+def _role_absent(docs: list[Doc]) -> None:
+    docs.remove(_get(docs, "Role"))
+
+
+def _view_object(docs: list[Doc]) -> None:
+    # The built-in view ClusterRole as `kubectl get clusterrole view -o yaml` shows it before
+    # the aggregation controller fills its rules.
+    docs.append({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "view", "labels": {
+            "kubernetes.io/bootstrapping": "rbac-defaults",
+            "rbac.authorization.k8s.io/aggregate-to-edit": "true"}},
+        "aggregationRule": {"clusterRoleSelectors": [
+            {"matchLabels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}}]},
+        "rules": [],
+    })
+    _rolebinding_to("view")(docs)
+
+
+def _flux_kustomization(docs: list[Doc]) -> None:
+    ns, sa = _sa(docs)
+    docs.append({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": {"name": f"{sa}-apps", "namespace": ns},
+        "spec": {"interval": "10m", "path": "./apps", "prune": True,
+                 "sourceRef": {"kind": "GitRepository", "name": "apps"},
+                 "images": [{"name": "registry.example.com/org/mcp-server",
+                             "newTag": "latest"}],
+                 "patches": [{"target": {"kind": "Deployment"}, "patch": (
+                     "- op: add\n  path: /spec/template/spec/containers/0/securityContext/"
+                     "privileged\n  value: true\n")}]},
+    })
+
+
+def _spark_application(docs: list[Doc]) -> None:
+    # Kubeflow Spark operator: the operator builds the driver and executor pods from
+    # container-like fields; there is no containers list to find.
+    ns, sa = _sa(docs)
+    docs.append({
+        "apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
+        "metadata": {"name": f"{sa}-spark", "namespace": ns},
+        "spec": {"type": "Scala", "mode": "cluster", "sparkVersion": "3.5.0",
+                 "image": f"registry.example.com/org/spark:3.5.0@{DIGEST}",
+                 "mainApplicationFile": "local:///opt/spark/examples/jars/examples.jar",
+                 "driver": {"cores": 1, "memory": "512m", "serviceAccount": sa,
+                            "securityContext": {"privileged": True}},
+                 "executor": {"instances": 2, "cores": 1, "memory": "512m"}},
+    })
+
+
+# Each flagged with its rule and nothing else (test_policy_rules).
+SPELLING_CASES: dict[str, tuple[str, str, Callable[[list[Doc]], None]]] = {
+    "res-002-zero-strings": ("MCP-RES-002", "limits cpu \"0\" and memory 0Mi (zero: no "
+                             "limit)", _limits(cpu="0", memory="0Mi")),
+    "res-002-zero-float": ("MCP-RES-002", "limits cpu \"0.0\" and memory 0Ki",
+                           _limits(cpu="0.0", memory="0Ki")),
+    "pss-019-zero": ("MCP-PSS-019", "emptyDir sizeLimit \"0\" (no limit)", _size_limit("0")),
+    "img-001-image-volume": ("MCP-IMG-001", "image volume reference without a digest",
+                             _image_volume),
+    "rbac-002-token-path": ("MCP-RBAC-002", "automount off, a Secret volume mounted at "
+                            "/var/run/secrets/kubernetes.io/serviceaccount", _token_by_hand),
+    "rbac-004-role-absent": ("MCP-RBAC-004", "RoleBinding to a Role not in the input",
+                             _role_absent),
+    "rbac-010-view": ("MCP-RBAC-010", "RoleBinding to the built-in ClusterRole view",
+                      _rolebinding_to("view")),
+    "rbac-010-view-object": ("MCP-RBAC-010", "RoleBinding to view, with the aggregated view "
+                             "ClusterRole in the input", _view_object),
+    "sec-007-certificate": (
+        "MCP-SEC-007", "a cert-manager Certificate (spec.secretName)",
+        _add_object("cert-manager.io/v1", "Certificate", {
+            "secretName": "server-tls", "dnsNames": ["mcp.example.com"],
+            "issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}})),
+    "sec-007-akv2k8s": (
+        "MCP-SEC-007", "an akv2k8s AzureKeyVaultSecret (spec.output.secret.name)",
+        _add_object("spv.no/v2beta1", "AzureKeyVaultSecret", {
+            "vault": {"name": "mcp-vault", "object": {"name": "db-password",
+                                                      "type": "secret"}},
+            "output": {"secret": {"name": "db", "dataKey": "password"}}})),
+    "sec-007-crossplane": (
+        "MCP-SEC-007", "a Crossplane claim with spec.writeConnectionSecretToRef",
+        _add_object("database.example.org/v1alpha1", "PostgreSQLInstance", {
+            "parameters": {"storageGB": 20},
+            "writeConnectionSecretToRef": {"name": "db-conn"}})),
+    "pss-024-flux-kustomization": (
+        "MCP-PSS-024", "a Flux Kustomization that patches the workloads it applies",
+        _flux_kustomization),
+    "pss-024-spark": ("MCP-PSS-024", "a SparkApplication (driver/executor, no containers "
+                      "list)", _spark_application),
+}
+CASES.update(SPELLING_CASES)
 # ---- network and pod-security: equivalent forms and the rules of the safety issue ----------
 # (kept as one block so that other additions to CASES merge without conflicts)
 

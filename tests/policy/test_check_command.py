@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scaffold.check import run
 from scaffold.errors import InputError
@@ -240,3 +244,75 @@ def test_python_c_entry_and_light_imports() -> None:
     assert proc.returncode == 1, proc.stderr
     assert "MCP-NET-005" in proc.stdout
     assert "heavy: []" in proc.stdout
+
+
+# What the text reporter itself writes besides printable text: line breaks and its own
+# colour codes (report/text.py _COLOURS and the reset).
+_OWN_ESCAPES = re.compile("\x1b\\[(?:31|33|36|1|2|0)m")
+_CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
+_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _unprintable(text: str) -> list[str]:
+    text = _OWN_ESCAPES.sub("", text).replace("\n", "")
+    return [c for c in text
+            if unicodedata.category(c) in _CONTROL_CATEGORIES or c in _BIDI]
+
+
+_ANY_TEXT = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_ANY_TEXT, reason=_ANY_TEXT, kind=_ANY_TEXT, suppress=st.booleans(),
+       colour=st.booleans())
+def test_text_report_escapes_everything_it_echoes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, reason: str, kind: str,
+        suppress: bool, colour: bool) -> None:
+    # A skip reason is one line of the annotation: the annotation is split at line breaks.
+    reason = "".join(reason.splitlines()).strip() or "x"
+    docs = corpus.build("img-004")
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    deployment["metadata"]["name"] = name
+    if suppress:
+        deployment["metadata"]["annotations"] = {"mcp-scaffold.io/skip":
+                                                 f"MCP-IMG-004={reason}"}
+    # A document check skips, whose kind the note on stderr names.
+    docs.append({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": kind})
+    file = tmp_path / f"bundle-{name.encode().hex()[:32]}.json"
+    file.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}),
+                    encoding="utf-8")
+    if colour:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    code, out, err = check([str(file)], out=Tty() if colour else None)
+    assert code == (0 if suppress else 1)
+    assert _unprintable(out) == [] and _unprintable(err) == []
+    lines = out.splitlines()
+    forged = [line for line in lines[:-1] if _OWN_ESCAPES.sub("", line).startswith("No findings")]
+    assert forged == []
+    assert _OWN_ESCAPES.sub("", lines[-1]).startswith("No findings") is suppress
+    assert len(err.splitlines()) == 1
+
+
+def test_text_report_escapes_a_forged_summary(tmp_path: Path) -> None:
+    # The attack of issue 18: an ESC sequence that clears the screen, then a forged summary.
+    forged = "\x1b[2J\x1b[HNo findings; checked 11 object(s) in 1 file(s), Kubernetes 1.33"
+    file = tmp_path / "bundle.json"
+    file.write_text(_with_skip("img-004", f"MCP-IMG-004={forged}"), encoding="utf-8")
+    _, out, _ = check([str(file)])
+    assert "\x1b" not in out
+    assert "suppressed MCP-IMG-004: \\x1b[2J\\x1b[HNo findings; checked" in out
+
+
+def test_a_malformed_skip_names_its_object_escaped(tmp_path: Path) -> None:
+    docs = corpus.build("img-004")
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    deployment["metadata"].update(name="x\x1b[2J\nNo findings",
+                                  annotations={"mcp-scaffold.io/skip": "MCP-IMG-004"})
+    file = tmp_path / "bundle.json"
+    file.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}),
+                    encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        check([str(file)])
+    assert all(_unprintable(line) == [] for line in info.value.lines())
+    assert "x\\x1b[2J\\nNo findings" in info.value.lines()[0]

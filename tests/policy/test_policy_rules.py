@@ -622,3 +622,120 @@ def test_objects_without_containers_are_not_workloads() -> None:
             {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "t"},
              "spec": {"image": {"repository": "x"}, "containers": []}}]
     assert evaluate(docs) == []
+
+
+@pytest.mark.parametrize("case", list(corpus.SPELLING_CASES))
+def test_spelling_case_flags_its_rule_and_nothing_else(case: str) -> None:
+    rule, _, _ = corpus.SPELLING_CASES[case]
+    assert _rules(evaluate(corpus.build(case))) == {rule}
+
+
+@pytest.mark.parametrize(("where", "value", "flagged"), [
+    ("limits", "0", True), ("limits", "0Mi", True), ("limits", "0.0", True),
+    ("limits", "0Ki", True), ("limits", 0, True), ("limits", 0.0, True), ("limits", "-0", True),
+    ("limits", "0e3", True), ("limits", "1Gi", False), ("limits", "1e9", False),
+    ("limits", "500m", False), ("limits", "lots", True),
+    # A request of zero is a request (the pod asks for nothing, and says so).
+    ("requests", "0", False), ("requests", 0, False), ("requests", "lots", True),
+])
+def test_resources_are_judged_as_quantities(where: str, value: Any, flagged: bool) -> None:
+    docs = _docs()
+    resources = _pod(docs)["containers"][0]["resources"]
+    resources["requests"]["memory"] = resources["limits"]["memory"] = "1Gi"
+    resources[where]["memory"] = value
+    rule = "MCP-RES-002" if where == "limits" else "MCP-RES-001"
+    findings = evaluate(docs)
+    assert _rules(findings) == ({rule} if flagged else set())
+    if flagged:
+        assert "memory" in findings[0].message and "cpu" not in findings[0].message
+
+
+@pytest.mark.parametrize(("value", "flagged"), [
+    ("0", True), ("0Mi", True), (0, True), ("0.0", True), ("64Mi", False), ("1e6", False),
+    ("64m", False), ("big", True),
+])
+def test_empty_dir_size_limit_is_judged_as_a_quantity(value: Any, flagged: bool) -> None:
+    docs = _docs()
+    _pod(docs)["volumes"][0]["emptyDir"] = {"sizeLimit": value}
+    assert _rules(evaluate(docs)) == ({"MCP-PSS-019"} if flagged else set())
+
+
+@pytest.mark.parametrize(("image", "policy", "expected"), [
+    ("registry.example.com/model:1.0", "Always", {"MCP-IMG-001"}),
+    ("registry.example.com/model", "Always", {"MCP-IMG-001", "MCP-IMG-003"}),
+    ("registry.example.com/model:1.0@sha256:abc", "Always", {"MCP-IMG-002"}),
+    (f"registry.example.com/model:1.0@{corpus.DIGEST}", "IfNotPresent", {"MCP-IMG-004"}),
+    (f"registry.example.com/model:1.0@{corpus.DIGEST}", "Always", set()),
+])
+def test_image_volumes_are_judged_like_containers(
+        image: str, policy: str, expected: set[str]) -> None:
+    docs = _docs()
+    pod = _pod(docs)
+    pod["volumes"].append({"name": "model", "image": {"reference": image,
+                                                      "pullPolicy": policy}})
+    findings = evaluate(docs)
+    assert _rules(findings) == expected
+    assert all(f.path.startswith("spec.template.spec.volumes[3].image.") for f in findings)
+
+
+def test_every_image_of_a_pod_spec_is_judged_for_a_digest() -> None:
+    docs = _docs()
+    pod = _pod(docs)
+    unpinned = {"image": "busybox:1.36", "imagePullPolicy": "Always"}
+    pod["initContainers"] = [{**copy.deepcopy(pod["containers"][0]), "name": "init",
+                              **unpinned}]
+    pod["ephemeralContainers"] = [{**copy.deepcopy(pod["containers"][0]), "name": "debug",
+                                   **unpinned}]
+    pod["volumes"].append({"name": "v", "image": {"reference": "busybox:1.36",
+                                                  "pullPolicy": "Always"}})
+    paths = {f.path for f in evaluate(docs) if f.rule == "MCP-IMG-001"}
+    assert paths == {"spec.template.spec.initContainers[0].image",
+                     "spec.template.spec.ephemeralContainers[0].image",
+                     "spec.template.spec.volumes[3].image.reference"}
+
+
+def _custom(api: str, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": api, "kind": kind, "metadata": {"name": "t", "namespace": "n"},
+            "spec": spec}
+
+
+@pytest.mark.parametrize(("doc", "paths"), [
+    # Kubeflow Spark operator: driver and executor are built from fields of its own.
+    (_custom("sparkoperator.k8s.io/v1beta2", "SparkApplication", {
+        "image": "spark:3.5.0", "driver": {"cores": 1, "securityContext": {"privileged": True}},
+        "executor": {"instances": 2, "image": "spark-exec:3.5.0"}}),
+     ["spec.image", "spec.executor.image"]),
+    (_custom("monitoring.coreos.com/v1", "Prometheus", {"image": "quay.io/prometheus:v3"}),
+     ["spec.image"]),
+    # Already reported at its container: not twice.
+    (_custom("argoproj.io/v1alpha1", "Workflow", {"templates": [
+        {"name": "m", "container": {"image": "busybox"}}]}), ["spec.templates[0].container"]),
+])
+def test_images_outside_any_pod_spec_are_unjudged(
+        doc: dict[str, Any], paths: list[str]) -> None:
+    findings = evaluate([doc])
+    assert sorted((f.rule, f.path) for f in findings) == sorted(
+        ("MCP-PSS-024", p) for p in paths)
+
+
+def _flux(spec: dict[str, Any]) -> dict[str, Any]:
+    return _custom("kustomize.toolkit.fluxcd.io/v1", "Kustomization", {
+        "interval": "10m", "path": "./apps", "prune": True,
+        "sourceRef": {"kind": "GitRepository", "name": "apps"}, **spec})
+
+
+@pytest.mark.parametrize("key, value", [
+    ("patches", [{"patch": "- op: add\n  path: /spec/hostNetwork\n  value: true\n",
+                  "target": {"kind": "Deployment"}}]),
+    ("patchesStrategicMerge", [{"kind": "Deployment", "metadata": {"name": "x"}}]),
+    ("images", [{"name": "registry.example.com/org/mcp-server", "newTag": "latest"}]),
+    ("postBuild", {"substitute": {"IMAGE_TAG": "latest"}}),
+])
+def test_flux_kustomization_that_rewrites_workloads_is_unjudged(key: str, value: Any) -> None:
+    findings = evaluate([_flux({key: value})])
+    assert [(f.rule, f.path) for f in findings] == [("MCP-PSS-024", f"spec.{key}")]
+    assert "Flux Kustomization t" in findings[0].message
+
+
+def test_flux_kustomization_without_rewrites_applies_its_source_as_is() -> None:
+    assert evaluate([_flux({})]) == []

@@ -194,3 +194,68 @@ def test_non_resource_urls(urls: list[str], expected: set[str]) -> None:
     docs = _docs()
     role = _role("ClusterRole", "urls", [{"nonResourceURLs": urls, "verbs": ["get"]}])
     assert _rules(evaluate([*docs, role])) == expected
+
+
+def test_rolebinding_to_a_role_not_in_the_input_is_unjudgeable() -> None:
+    docs = _docs()
+    ns, _ = _sa(docs)
+    role = next(d for d in docs if d["kind"] == "Role")
+    without = [d for d in docs if d is not role]
+    findings = evaluate(without)
+    assert _rules(findings) == {"MCP-RBAC-004"}
+    assert findings[0].kind == "RoleBinding" and findings[0].path == "roleRef"
+    assert f"Role {role['metadata']['name']!r}" in findings[0].message
+    assert "not in the input" in findings[0].message
+    # A Role of that name in another namespace is not the one the binding names.
+    moved = {**role, "metadata": {**role["metadata"], "namespace": "elsewhere"}}
+    assert _rules(evaluate([*without, moved])) == {"MCP-RBAC-004"}
+    # A binding whose subjects are not the server's is none of its business.
+    other = {"kind": "ServiceAccount", "name": "someone-else", "namespace": ns}
+    lone = _rb(ns, other, "absent", kind="Role")
+    assert evaluate([*docs, lone]) == []
+
+
+@pytest.mark.parametrize("rules", [[], [{"apiGroups": [""], "resources": ["pods"],
+                                         "verbs": ["get", "list", "watch"]}]])
+def test_view_gets_one_verdict_with_and_without_its_object(rules: list[Doc]) -> None:
+    docs = _docs()
+    ns, sa = _sa(docs)
+    binding = _rb(ns, {"kind": "ServiceAccount", "name": sa}, "view")
+    # The object as the cluster holds it: aggregated from system:aggregate-to-view.
+    view = _role("ClusterRole", "view", rules)
+    view["aggregationRule"] = {"clusterRoleSelectors": [{"matchLabels": {
+        "rbac.authorization.k8s.io/aggregate-to-view": "true"}}]}
+    without = evaluate([*docs, binding])
+    with_object = evaluate([*docs, view, binding])
+    assert _rules(without) == _rules(with_object) == {"MCP-RBAC-010"}
+
+
+_TOKEN = {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600}}
+_CA = {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}
+
+
+@pytest.mark.parametrize(("mount_path", "volume", "flagged"), [
+    # The bound, expiring token where clients look for it: what `new` writes for API access.
+    ("/var/run/secrets/kubernetes.io/serviceaccount", {"projected": {"sources": [_TOKEN, _CA]}},
+     False),
+    ("/var/run/secrets/kubernetes.io/serviceaccount", {"secret": {"secretName": "tok"}}, True),
+    ("/run/secrets/kubernetes.io/serviceaccount", {"secret": {"secretName": "tok"}}, True),
+    ("/var/run/secrets/kubernetes.io/serviceaccount/", {"emptyDir": {"sizeLimit": "1Mi"}},
+     True),
+    ("/var/run/secrets", {"secret": {"secretName": "tok"}}, True),
+    ("/var/run/secrets/kubernetes.io/serviceaccount/token", {"csi": {"driver": "x"}}, True),
+    ("/var/run/secrets/kubernetes.io/serviceaccount",
+     {"projected": {"sources": [_TOKEN, {"secret": {"name": "tok"}}]}}, True),
+    ("/var/run/secrets/kubernetes.io/serviceaccount", {"projected": {"sources": [_CA]}}, True),
+    ("/var/run/secrets/other", {"secret": {"secretName": "tok"}}, False),
+])
+def test_token_judged_by_mount_path(mount_path: str, volume: Doc, flagged: bool) -> None:
+    docs = _docs()
+    pod = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+    pod["volumes"].append({"name": "by-hand", **volume})
+    pod["containers"][0]["volumeMounts"].append({"name": "by-hand", "mountPath": mount_path,
+                                                 "readOnly": True})
+    findings = [f for f in evaluate(docs) if f.rule != "MCP-PSS-005"]
+    assert _rules(findings) == ({"MCP-RBAC-002"} if flagged else set())
+    if flagged:
+        assert findings[0].path.endswith("volumeMounts[3]") and "by-hand" in findings[0].message

@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 
 from scaffold.policy import Finding, evaluate
+from scaffold.policy.secrets import TARGET_SECRET_FIELDS
+from scaffold.yamlio import load_all
 
 import corpus
+from support import reference
 
 Doc = dict[str, Any]
 
@@ -106,3 +109,56 @@ def test_command_and_args(field: str, items: list[str], index: int | None) -> No
     else:
         assert [(f.rule, f.path.rsplit(".", 1)[1]) for f in findings] == [
             ("MCP-SEC-009", f"{field}[{index}]")]
+
+
+def _object(api: str, kind: str, spec: Doc, annotations: Doc | None = None) -> Doc:
+    md: Doc = {"name": "x", "namespace": "n"}
+    if annotations:
+        md["annotations"] = annotations
+    return {"apiVersion": api, "kind": kind, "metadata": md, "spec": spec}
+
+
+@pytest.mark.parametrize(("doc", "path"), [
+    (_object("cert-manager.io/v1", "Certificate", {"secretName": "tls"}), "spec.secretName"),
+    # The detector reads the field, not the kind: any kind that names its target Secret.
+    (_object("example.com/v1", "Anything", {"secretName": "tls"}), "spec.secretName"),
+    (_object("spv.no/v2beta1", "AzureKeyVaultSecret", {
+        "vault": {"name": "v", "object": {"name": "o", "type": "secret"}},
+        "output": {"secret": {"name": "db"}}}), "spec.output.secret.name"),
+    (_object("rds.aws.upbound.io/v1beta1", "Instance", {
+        "forProvider": {"region": "us-east-1"},
+        "writeConnectionSecretToRef": {"name": "db", "namespace": "n"}}),
+     "spec.writeConnectionSecretToRef"),
+    (_object("database.example.org/v1alpha1", "PostgreSQLInstance", {
+        "publishConnectionDetailsTo": {"name": "db"}}), "spec.publishConnectionDetailsTo"),
+    (_object("networking.k8s.io/v1", "Ingress", {"tls": [{"secretName": "tls"}]},
+             {"cert-manager.io/cluster-issuer": "letsencrypt"}),
+     "metadata.annotations[cert-manager.io/cluster-issuer]"),
+])
+def test_objects_that_name_the_secret_their_controller_writes(doc: Doc, path: str) -> None:
+    findings = evaluate([*_docs(), doc])
+    assert [(f.rule, f.path) for f in findings] == [("MCP-SEC-007", path)]
+
+
+@pytest.mark.parametrize("doc", [
+    # Built-in kinds whose secretName reads a Secret: an Ingress without an issuer, a pod's
+    # secret volume (not spec.secretName at all).
+    _object("networking.k8s.io/v1", "Ingress", {"tls": [{"secretName": "tls"}]}),
+    _object("example.com/v1", "Anything", {"secretName": ""}),
+    _object("cert-manager.io/v1", "Issuer", {"acme": {"privateKeySecretRef": {"name": "k"}}}),
+])
+def test_objects_that_write_no_secret(doc: Doc) -> None:
+    assert evaluate([*_docs(), doc]) == []
+
+
+def test_certificate_secret_name_is_the_secret_cert_manager_creates() -> None:
+    # The upstream CRD (cert-manager deploy/crds/cert-manager.io_certificates.yaml): the field
+    # the detector reads is the Secret the controller writes.
+    file = reference("cert-manager-certificates-crd.yaml")
+    crd = load_all(file.read_text("utf-8"), str(file))[0]
+    assert crd["spec"]["group"] == "cert-manager.io"
+    assert ("spec", "secretName") in TARGET_SECRET_FIELDS
+    for version in crd["spec"]["versions"]:
+        spec = version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+        assert "will be automatically created" in " ".join(
+            spec["secretName"]["description"].split())
