@@ -4,8 +4,10 @@ manifests (env values, ConfigMap data, container command and args).
 A credential is recognised by its value where the value says so (a password in a URI's
 userinfo, a bearer string, a well-known token format, a PEM private key), and by its name
 where the name says so (GITHUB_TOKEN, DB_PASSWORD, *_PAT) unless the value is plainly a
-setting: a boolean, a number or duration, a path, a short enum-like word, or a reference to
-another env var. So ``ENABLE_TOKEN_PASSTHROUGH: "true"`` is a flag, not a credential.
+setting: a boolean, a number or duration, a path, a short enum-like word, a reference to
+another env var or a value a shell computes; and not for identifiers about a credential
+(DB_SECRET_ARN, JWT_ISSUER, API_KEY_HEADER, PUBLIC_KEY). So ``ENABLE_TOKEN_PASSTHROUGH:
+"true"`` is a flag, not a credential.
 """
 
 from __future__ import annotations
@@ -25,6 +27,18 @@ _CREDENTIAL_ENDINGS = ("password", "passwd", "secret", "token", "credential", "c
 # A last name part that makes the name a pointer to a credential, not the credential itself:
 # the bundle's own NAME_FILE pattern, directories, and where to fetch one.
 _POINTER_SUFFIXES = frozenset({"file", "path", "dir", "files", "url", "uri", "endpoint"})
+# A last name part that makes the name an identifier or a setting about a credential, which
+# is not secret itself: where it is kept (DB_SECRET_ARN, KEY_VAULT_NAME, KMS_KEY_ID), who
+# issued it or may receive it (JWT_ISSUER, OAUTH_TOKEN_AUDIENCE), which header carries it
+# (API_KEY_HEADER), its prefix, scopes, type or lifetime (CACHE_KEY_PREFIX, PAT_SCOPES).
+_IDENTIFIER_SUFFIXES = frozenset({
+    "arn", "id", "ids", "name", "names", "issuer", "iss", "audience", "audiences", "aud",
+    "header", "prefix", "suffix", "scope", "scopes", "region", "alias", "version", "type",
+    "kind", "algorithm", "alg", "ttl", "expiry", "expiration", "lifetime", "length", "size",
+    "count", "limit", "format", "field", "label", "ref", "reference",
+})
+# Keys that are published, not kept secret (PUBLIC_KEY, JWT_PUBLIC_KEY, PUBKEY).
+_PUBLIC_WORDS = frozenset({"public", "pub", "pubkey"})
 _PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 # Values that are settings whatever the name: YAML 1.1 and common booleans, modes and
@@ -41,6 +55,11 @@ _NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
                      r"(?:ns|us|ms|s|m|h|d|w|k|K|M|G|T|Ki|Mi|Gi|Ti)?")
 # $(OTHER_VAR): Kubernetes expands it from another env var, so the text is not the value.
 _ENV_REFERENCE = re.compile(r"\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+# A value a shell computes: a command substitution ($(cat "$REDIS_PWD_FILE"), `...`) or a
+# variable ($VAR, ${VAR:-x}). In a shell line it reads the secret from elsewhere; it is not one.
+_SHELL_EXPANSION = re.compile(r"\$\(.*\)|`.*`|\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:#%/][^}]*)?\}"
+                              r"|\$[A-Za-z_][A-Za-z0-9_]*", re.DOTALL)
+_EXPANSION_START = re.compile(r"\$[({A-Za-z_]|`")
 
 # scheme://user:password@host (RFC 3986 userinfo); an empty password or a $(VAR) placeholder
 # is not a literal credential.
@@ -78,7 +97,9 @@ def credential_name(name: str) -> bool:
     """Whether an env var, ConfigMap key or option name marks a credential (not a pointer to
     one such as NAME_FILE or TOKEN_URL)."""
     parts = _parts(name)
-    if not parts or parts[-1] in _POINTER_SUFFIXES:
+    if not parts or parts[-1] in _POINTER_SUFFIXES | _IDENTIFIER_SUFFIXES:
+        return False
+    if any(p in _PUBLIC_WORDS for p in parts):
         return False
     return any(p in _CREDENTIAL_WORDS or p.endswith(_CREDENTIAL_ENDINGS) for p in parts) \
         or "apikey" in name.lower()
@@ -89,7 +110,8 @@ def is_setting(value: str) -> bool:
     duration or quantity, an absolute path, a short enum-like word, or a $(VAR) reference."""
     text = value.strip()
     return (not text or text.lower() in _SETTING_WORDS or text.startswith("/")
-            or _NUMBER.fullmatch(text) is not None or _ENV_REFERENCE.fullmatch(text) is not None)
+            or _NUMBER.fullmatch(text) is not None or _ENV_REFERENCE.fullmatch(text) is not None
+            or _SHELL_EXPANSION.fullmatch(text.strip('"')) is not None)
 
 
 def value_reason(value: str) -> str | None:
@@ -176,6 +198,10 @@ def argument_reasons(args: Sequence[object]) -> list[tuple[int, str]]:
 
 
 def _named(name: str, value: str, word: str) -> str | None:
+    # In a command line, NAME=$(cat "$NAME_FILE") (or $VAR, `...`) reads the value when the
+    # shell runs: the text starting so is no literal, whatever follows the expansion.
+    if _EXPANSION_START.match(value.lstrip('"')):
+        return None
     if credential_name(name) and not is_setting(value):
         return f"{word.split('=', 1)[0]} is given a literal credential"
     return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import string
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -153,3 +154,70 @@ def test_values_that_are_not_credentials(value: str) -> None:
 ])
 def test_argument_forms(args: list[str], index: int | None) -> None:
     assert [i for i, _ in argument_reasons(args)] == ([] if index is None else [index])
+
+
+# --- identifiers are not secrets (issue 20, item 5) ---------------------------------------------
+
+@pytest.mark.parametrize("name", [
+    "DB_SECRET_ARN", "KMS_KEY_ID", "JWT_ISSUER", "JWT_AUDIENCE", "OAUTH_TOKEN_AUDIENCE",
+    "API_KEY_HEADER", "KEY_VAULT_NAME", "PUBLIC_KEY", "CACHE_KEY_PREFIX", "PAT_SCOPES",
+    "AWS_ACCESS_KEY_ID", "JWT_PUBLIC_KEY", "TOKEN_TTL", "SECRET_NAME",
+])
+def test_an_identifier_about_a_credential_is_not_one(name: str) -> None:
+    # Values such identifiers hold: an ARN, a key id, a URL, a header name, a PEM public key.
+    for value in ("arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbC",
+                  "1234abcd-12ab-34cd-56ef-1234567890ab", "https://login.example.com/realms/mcp",
+                  "X-API-Key", "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkq\n-----END PUBLIC KEY-----",
+                  "mcp:", "repo,read:org"):
+        assert credential_reason(name, value) is None, (name, value)
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("DB_PASSWORD", "hunter2hunter2"), ("API_KEY", "abcdef123456"), ("JWT_SECRET", "s3cr3t-value"),
+    ("GITHUB_TOKEN", "abcdefgh12345678"), ("PRIVATE_KEY", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"),
+    ("SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+])
+def test_a_credential_is_still_one(name: str, value: str) -> None:
+    assert credential_reason(name, value) is not None
+
+
+def test_a_literal_credential_under_an_identifier_name_is_still_found_by_its_value() -> None:
+    assert credential_reason("KMS_KEY_ID", "ghp_" + "a" * 36) == "a GitHub token"
+
+
+@pytest.mark.parametrize("line", [
+    'REDIS_PWD="$(cat "$REDIS_PWD_FILE")" exec server',
+    "TOKEN=$(cat /mnt/secrets/token) exec server",
+    "API_KEY=${API_KEY_FROM_ENV} server",
+    "DB_PASSWORD=$DB_PASSWORD server --flag",
+])
+def test_a_shell_line_that_reads_a_secret_from_elsewhere_is_not_a_literal(line: str) -> None:
+    assert argument_reasons(["/bin/sh", "-c", line]) == []
+
+
+def test_a_shell_line_with_a_literal_secret_is_found() -> None:
+    assert argument_reasons(["/bin/sh", "-c", "REDIS_PWD=hunter2hunter2 exec server"]) == [
+        (2, "REDIS_PWD is given a literal credential")]
+
+
+def test_new_accepts_identifiers_in_env_and_check_does_not_flag_them() -> None:
+    # The same detector behind `new` (env values) and MCP-SEC-003 (`check`).
+    from scaffold import values
+    from scaffold.errors import ValuesError
+    from scaffold.policy import evaluate
+    from scaffold.render import render
+
+    from support import EXAMPLES
+
+    raw = yaml.safe_load((EXAMPLES / "minimal.yaml").read_text())
+    raw["env"] = {"DB_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbC",
+                  "JWT_ISSUER": "https://login.example.com/realms/mcp",
+                  "API_KEY_HEADER": "X-API-Key", "PAT_SCOPES": "repo,read:org",
+                  "CACHE_KEY_PREFIX": "mcp:", "KEY_VAULT_NAME": "kv-demo-01"}
+    v = values.validate(raw)
+    docs = [d for f in render(v) if f.is_manifest for d in yaml.safe_load_all(f.text) if d]
+    assert not [f for f in evaluate(docs) if f.rule == "MCP-SEC-003"]
+    raw["env"] = {"DB_PASSWORD": "hunter2hunter2"}
+    with pytest.raises(ValuesError) as caught:
+        values.validate(raw)
+    assert [p.key for p in caught.value.problems] == ["env.DB_PASSWORD"]
