@@ -15,7 +15,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import conventions, envloader, fqdnpolicy, kubeschemas, netranges, providers, schemacompiler
+from . import (
+    conventions,
+    envloader,
+    fqdnpolicy,
+    kubeschemas,
+    netranges,
+    providers,
+    runtimecontrol,
+    schemacompiler,
+)
 from . import quantity as quantities
 from .credentials import credential_reason
 from .digest import DIGEST_FORM, DIGEST_PATTERN
@@ -455,6 +464,35 @@ def check_mount_path(text: str) -> str | None:
     return None
 
 
+# Where the image keeps code and trust: a writable volume there (an emptyDir survives a
+# container restart, a claim every restart) lets a compromised process plant code or a CA that
+# every later start runs or trusts (sitecustomize.py, a node module, a shared library, a cert).
+_CODE_TREES = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc/ssl",
+               "/etc/pki", "/etc/ca-certificates", "/etc/ld.so.conf.d", "/etc/profile.d",
+               "/etc/python3", "/etc/alternatives")
+_CODE_SEGMENTS = re.compile(r"(?:^|/)(?:site-packages|dist-packages|node_modules|__pycache__"
+                            r"|python[0-9]+(?:\.[0-9]+)?|\.pyenv|\.nvm|\.npm-global)(?:/|$)")
+
+
+def check_volume_path(text: str) -> str | None:
+    """check_mount_path for a writable volume, which also may not sit on a code, library or
+    certificate path."""
+    message = check_mount_path(text)
+    if message is not None:
+        return message
+    for tree in _CODE_TREES:
+        if text == tree or text.startswith(tree + "/"):
+            return (f"{text} is under {tree}, where the image keeps programs, libraries or"
+                    " certificates: a writable volume there lets a compromised process plant"
+                    " code that every later start runs; use a directory of its own such as"
+                    " /data")
+    if _CODE_SEGMENTS.search(text):
+        return (f"{text} is an interpreter's code path (site-packages, node_modules, ...): a"
+                " writable volume there lets a compromised process plant code that every"
+                " later start runs; use a directory of its own such as /data")
+    return None
+
+
 def check_control(text: str, free_text: bool = False) -> str | None:
     """None if text holds no control character (free text may hold tab and line breaks)."""
     bad = (_FREE_TEXT_CONTROL if free_text else _CONTROL).search(text)
@@ -597,6 +635,8 @@ def semantic_problems(v: Values) -> list[Problem]:
         elif name in v["secrets"]["files"]:
             add(f"env.{name}", "is also a key of secrets.files; each env var is set once",
                 ProblemCode.DUPLICATE)
+        elif (why := _writable_control(name, str(v["env"][name]), v)) is not None:
+            add(f"env.{name}", why, ProblemCode.RESERVED)
         elif why := credential_reason(name, str(v["env"][name])):  # the detector `check` uses
             add(f"env.{name}", f"holds {why}; a literal env value is stored in etcd:"
                 " put it in the secret store and list it under secrets.files", ProblemCode.CREDENTIAL)
@@ -835,6 +875,23 @@ def _mebibytes(size: float) -> str:
     return f"{size / 2**20:g}Mi"
 
 
+def _writable_control(name: str, value: str, v: Values) -> str | None:
+    """Why an env var that controls loading, interpreting or connecting may not point where
+    it points: into a writable mount, where a compromised process writes what every later
+    start of the container (the mount survives a restart) then loads."""
+    mechanism = runtimecontrol.mechanism(name)
+    if mechanism is None:
+        return None
+    for path in runtimecontrol.paths_in(value):
+        normal = "/" + posixpath.normpath(path).lstrip("/")
+        for writable in writable_paths(v):
+            if _under(normal, writable):
+                return (f"controls the {mechanism} and points into {writable}, which the"
+                        " server can write: a compromised process would plant what every"
+                        " later start loads; point it at the image's own read-only files")
+    return None
+
+
 def writable_paths(v: Values) -> list[str]:
     """The directories the server may write to: /tmp, HOME for node/python, the volumes."""
     paths = [conventions.TMP]
@@ -946,6 +1003,11 @@ def secret_env_problems(v: Values) -> list[Problem]:
         key = f"secrets.env.{name}"
         if name in RESERVED_ENV:
             out.append(Problem(key, "is set by the bundle (runtime dirs); choose another name"))
+        elif (mechanism := runtimecontrol.mechanism(name)) is not None:
+            out.append(Problem(key, f"controls the {mechanism} (see scaffold/runtimecontrol.py):"
+                               " whoever can write the secret store would choose the code the"
+                               " server runs or where its traffic goes; set it in env, or not"
+                               " at all"))
         elif name in v["env"]:
             out.append(Problem(key, "is also a key of env; each env var is set once"))
         elif name in s["files"]:
@@ -1145,7 +1207,7 @@ FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "secrets.mountPath": check_mount_path,
     "bridge.image": check_image,
     "bridge.binary": check_executable_path,
-    "volumes[].mountPath": check_mount_path,
+    "volumes[].mountPath": check_volume_path,
     "volumes[].size": check_byte_quantity,
     "workingDir": check_working_dir,
     "secrets.envLoader.image": check_image,

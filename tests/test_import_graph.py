@@ -13,7 +13,8 @@ PACKAGE = ROOT / "scaffold"
 # One definition of each shared fact, importable from anywhere (no package imports of their
 # own). kubeschemas and the providers are not leaves: they build on these.
 LEAVES = {"scaffold.conventions", "scaffold.digest", "scaffold.netranges", "scaffold.kubeversions",
-          "scaffold.safetext", "scaffold.keypath", "scaffold.errors", "scaffold.quantity"}
+          "scaffold.safetext", "scaffold.keypath", "scaffold.errors", "scaffold.quantity",
+          "scaffold.runtimecontrol"}
 
 
 def _modules() -> dict[str, Path]:
