@@ -12,11 +12,12 @@ import hashlib
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from . import plan, yamlio
+from . import codecache, plan, yamlio
 from .values import Values
 
 
@@ -85,16 +86,21 @@ def _bytecode_cache(jinja2: Any, options: dict[str, Any]) -> Any:
     each entry by template path and source checksum (its magic by Jinja and Python version) and
     writes it atomically; the directory is keyed by the Jinja version and the options that
     change compiled code. MCP_SCAFFOLD_NO_CACHE=1, or an unwritable cache, disables it."""
-    if os.environ.get("MCP_SCAFFOLD_NO_CACHE"):
+    # The compiled templates run as code: kept only in codecache's directory (ours, writable by
+    # nobody else), and only in a subdirectory that is ours too. A cache another user can
+    # write is not used (0.2.0 loaded entries from any $XDG_CACHE_HOME).
+    base = codecache.directory()
+    if base is None:
         return None
     key = hashlib.sha256(f"{jinja2.__version__} {sorted(options.items())}".encode()).hexdigest()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "mcp-scaffold", f"jinja-{key[:16]}")
+    directory = os.path.join(base, f"jinja-{key[:16]}")
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        if not os.access(directory, os.W_OK):
-            return None
+        st = os.lstat(directory)
     except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022 \
+            or not os.access(directory, os.W_OK):
         return None
     return jinja2.FileSystemBytecodeCache(directory)
 
