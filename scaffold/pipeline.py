@@ -61,6 +61,9 @@ def _tree(raw: dict[str, Any], source: str, interactive: bool,
     for warning in servers.warnings(team):
         err.write(f"mcp-scaffold: warning: {source}: {warning}\n")
     files = render_tree(team)
+    collisions = servers.name_collisions(files, team)
+    if collisions:
+        raise ValuesError(collisions, source)
     verify(files, team.shared["kubernetesVersion"])
     return files, f"deploy/{team.shared['namespace']}"
 

@@ -144,3 +144,37 @@ def warnings(team: Team) -> list[Problem]:
         out += found
     return [p for p in sorted(set(out), key=out.index)
             if p.key.startswith("servers[") or all(p in found for found in per_server)]
+
+
+def name_collisions(files: list[Any], team: Team) -> list[Problem]:
+    """Objects of a rendered tree that another object of the tree would replace (same kind,
+    namespace and name: `kubectl apply` keeps one, `kubectl kustomize` of the tree fails). A
+    server named `dns` or `default-deny` takes the name of the namespace's own policies, one
+    named `x-cloud-identity` that of server x's identity egress. Judged on the objects as
+    rendered, so every name a template makes is covered without a list of them here. The later
+    server is named (the namespace's objects come first)."""
+    from .yamlio import load_all
+
+    owner: dict[tuple[str, str, str, str], str] = {}
+    index = {v["name"]: i for i, v in enumerate(team.servers)}
+    problems: list[Problem] = []
+    for f in files:
+        if not f.is_manifest or "/" not in f.path:
+            continue
+        directory = f.path.split("/", 1)[0]
+        for doc in load_all(f.text, f.path):
+            if not isinstance(doc, dict):
+                continue
+            meta = doc.get("metadata") or {}
+            ident = (str(doc.get("apiVersion", "")).split("/")[0], str(doc.get("kind")),
+                     str(meta.get("namespace", "")), str(meta.get("name")))
+            first = owner.setdefault(ident, directory)
+            if first != directory and directory in index:
+                whose = ("the namespace's" if first == NAMESPACE_DIR else
+                         f"server {first}'s")
+                problems.append(Problem(
+                    f"servers[{index[directory]}].name",
+                    f"{directory!r} makes {ident[1]} {ident[3]}, the name of {whose} own"
+                    f" {ident[1]}: one would replace the other; choose another name",
+                    ProblemCode.CONFLICT))
+    return list(dict.fromkeys(problems))

@@ -240,3 +240,33 @@ def test_force_refuses_a_tree_whose_server_directory_is_a_link(tmp_path: Path, c
     assert r.code == 2 and "memory-mcp" in r.err, r.err
     assert sorted(p.name for p in elsewhere.iterdir()) == kept
     assert (out / "memory-mcp").is_symlink()
+
+
+@pytest.mark.parametrize(("name", "taken"), [
+    ("dns", "the namespace's own NetworkPolicy"),
+    ("default-deny", "the namespace's own NetworkPolicy"),
+])
+def test_a_server_name_that_takes_the_name_of_another_object_is_refused(
+        name: str, taken: str, cli: Any, tmp_path: Path) -> None:
+    data = yaml.safe_load((EXAMPLES / "team.yaml").read_text())
+    data["servers"][2]["name"] = name
+    (tmp_path / "team.yaml").write_text(yaml.safe_dump(data))
+    result = cli("new", "--values", str(tmp_path / "team.yaml"), "--output", str(tmp_path / "t"))
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        f"mcp-scaffold: error: {tmp_path / 'team.yaml'}: servers[2].name: {name!r} makes"
+        f" NetworkPolicy {name}, the name of {taken}: one would replace the other; choose"
+        " another name"]
+    assert not (tmp_path / "t").exists()
+
+
+def test_a_server_named_after_another_servers_object_is_refused(cli: Any, tmp_path: Path) -> None:
+    data = yaml.safe_load((EXAMPLES / "team.yaml").read_text())
+    data["servers"][1]["cloudIdentity"] = {"aws": {"roleArn": "arn:aws:iam::111122223333:role/f",
+                                                   "mode": "pod-identity"}}
+    data["servers"][2]["name"] = "fetch-mcp-cloud-identity"
+    (tmp_path / "team.yaml").write_text(yaml.safe_dump(data))
+    result = cli("new", "--values", str(tmp_path / "team.yaml"), "--output", str(tmp_path / "t"))
+    assert result.code == 2
+    assert "servers[2].name: 'fetch-mcp-cloud-identity' makes NetworkPolicy" in result.err
+    assert "server fetch-mcp's own NetworkPolicy" in result.err
