@@ -20,6 +20,7 @@ from . import (
     envloader,
     fqdnpolicy,
     kubeschemas,
+    listen,
     netranges,
     providers,
     runtimecontrol,
@@ -661,6 +662,9 @@ def semantic_problems(v: Values) -> list[Problem]:
 
     out.extend(_secrets_problems(v))
     out.extend(transport_problems(v))
+    # A stdio server behind a bridge talks over a pipe: only the bridge's address matters.
+    out.extend(listen.problems([] if v["transport"] == "stdio" else v["args"], v["env"],
+                               (v.get("bridge") or {}).get("args", [])))
     out.extend(storage_problems(v))
     out.extend(host_egress_problems(v))
     out.extend(secret_env_problems(v))
