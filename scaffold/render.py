@@ -37,7 +37,7 @@ class RenderedFile:
 
 # A plain (unquoted) scalar only where every YAML 1.1 and 1.2 reader agrees it is this string:
 # starts with a letter, no ':', '#', spaces or flow characters, and is no boolean/null word.
-_PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9._/-]*$")
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9._/-]*")  # matched as a whole string (fullmatch)
 _NOT_PLAIN = {"y", "yes", "n", "no", "true", "false", "on", "off", "null", "nan", "inf"}
 
 
@@ -47,7 +47,9 @@ def _q(value: Any) -> str:
         return json.dumps(value)
     if not isinstance(value, str):
         raise TypeError(f"refusing to interpolate a {type(value).__name__}; use |yaml")
-    if _PLAIN.match(value) and value.lower() not in _NOT_PLAIN:
+    # fullmatch: `$` also matches before a final newline, so "A\n" went out plain and YAML
+    # read it back as "A" (0.2.0 dropped a trailing newline from env values, command and args).
+    if _PLAIN.fullmatch(value) and value.lower() not in _NOT_PLAIN:
         return value
     return _UNPRINTABLE.sub(_escape, json.dumps(value, ensure_ascii=False))
 

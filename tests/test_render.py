@@ -256,3 +256,20 @@ def test_a_parameter_the_provider_requires_is_enforced_by_the_crd_schema() -> No
            for f in files]
     with pytest.raises(VerificationError, match="'objects' is a required property"):
         verify.verify(bad, "1.33")
+
+
+@pytest.mark.parametrize("value", ["A\n", "a/b\n", "x\n\n", "plain"])
+def test_a_trailing_newline_reaches_the_container(value: str) -> None:
+    from scaffold import values as values_mod
+    from scaffold.render import render as render_values
+
+    from support import EXAMPLES
+
+    raw = yaml.safe_load((EXAMPLES / "minimal.yaml").read_text())
+    raw["env"] = {"GREETING": value}
+    raw["args"] = [value]
+    files = render_values(values_mod.validate(raw))
+    deployment = next(yaml.safe_load(f.text) for f in files if f.path == "deployment.yaml")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == [value]
+    assert {e["name"]: e.get("value") for e in container["env"]}["GREETING"] == value
