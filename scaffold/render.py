@@ -13,7 +13,7 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -23,16 +23,14 @@ from .values import Values
 
 @dataclass(frozen=True)
 class RenderedFile:
-    """One file of the base: its name in the output directory and its text."""
+    """One file of the base: its name in the output directory, its text, and whether it holds
+    Kubernetes objects kustomize applies (the plan's Manifest.resource: kustomization.yaml,
+    values.yaml and the READMEs do not). Change a file's text with dataclasses.replace, which
+    keeps the flag."""
 
     path: str
     text: str
-
-    @property
-    def is_manifest(self) -> bool:
-        """True for files that hold Kubernetes objects (applied by kustomize)."""
-        name = self.path.rsplit("/", 1)[-1]  # a tree's files sit in directories
-        return name.endswith(".yaml") and name not in ("kustomization.yaml", "values.yaml")
+    is_manifest: bool = False
 
 
 # A plain (unquoted) scalar only where every YAML 1.1 and 1.2 reader agrees it is this string:
@@ -140,18 +138,20 @@ def render(v: Values) -> list[RenderedFile]:
         outputs = server.files
         ctx = {"plan": server, "namespace": bundle.namespace, "resources": server.resources,
                "files": [m.name for m in outputs]}
-        files += [RenderedFile(m.name, env.get_template(m.template).render(ctx)) for m in outputs]
+        files += [RenderedFile(m.name, env.get_template(m.template).render(ctx), m.resource)
+                  for m in outputs]
     return files
 
 
 # The files of a tree's namespace/ directory, and of the tree's top: (name, template).
-_NAMESPACE_FILES = (("namespace.yaml", "namespace.yaml.j2"),
-                    ("networkpolicy.yaml", "namespace-networkpolicy.yaml.j2"),
-                    ("kustomization.yaml", "namespace-kustomization.yaml.j2"),
-                    ("README.md", "namespace-README.md.j2"))
-_TOP_FILES = (("kustomization.yaml", "tree-kustomization.yaml.j2"),
-              ("values.yaml", "values.yaml.j2"),
-              ("README.md", "tree-README.md.j2"))
+_NAMESPACE_FILES = (plan.Manifest("namespace.yaml", "namespace.yaml.j2"),
+                    plan.Manifest("networkpolicy.yaml", "namespace-networkpolicy.yaml.j2"),
+                    plan.Manifest("kustomization.yaml", "namespace-kustomization.yaml.j2",
+                                  resource=False),
+                    plan.Manifest("README.md", "namespace-README.md.j2", resource=False))
+_TOP_FILES = (plan.Manifest("kustomization.yaml", "tree-kustomization.yaml.j2", resource=False),
+              plan.Manifest("values.yaml", "values.yaml.j2", resource=False),
+              plan.Manifest("README.md", "tree-README.md.j2", resource=False))
 
 
 def render_tree(team: Any) -> list[RenderedFile]:
@@ -167,13 +167,14 @@ def render_tree(team: Any) -> list[RenderedFile]:
            # values.yaml of a tree is the file as given: defaults filled at the top would
            # read as settings every server inherits.
            "plan": {"servers": bundle.servers, "answers": team.answers}}
-    files = [RenderedFile(name, env.get_template(t).render(ctx)) for name, t in _TOP_FILES]
+    files = [RenderedFile(m.name, env.get_template(m.template).render(ctx), m.resource)
+             for m in _TOP_FILES]
     if bundle.namespace:
         ns_ctx = {**ctx, "resources": ["namespace.yaml", "networkpolicy.yaml"]}
-        files += [RenderedFile(f"{NAMESPACE_DIR}/{name}", env.get_template(t).render(ns_ctx))
-                  for name, t in _NAMESPACE_FILES]
+        files += [RenderedFile(f"{NAMESPACE_DIR}/{m.name}", env.get_template(m.template)
+                               .render(ns_ctx), m.resource) for m in _NAMESPACE_FILES]
     for v in team.servers:
-        files += [RenderedFile(f"{v['name']}/{f.path}", f.text) for f in render(v)]
+        files += [replace(f, path=f"{v['name']}/{f.path}") for f in render(v)]
     return files
 
 

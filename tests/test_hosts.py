@@ -6,6 +6,7 @@ host's port to the internet."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import pytest
@@ -82,7 +83,7 @@ def test_a_flavor_without_hosts_is_a_warning() -> None:
 
 def test_verify_refuses_a_host_policy_that_breaks_our_schema() -> None:
     files = render.render(_values("cilium"))
-    broken = [RenderedFile(f.path, f.text.replace("matchName: api.github.com", "matchName: '*'"))
+    broken = [dataclasses.replace(f, text=f.text.replace("matchName: api.github.com", "matchName: '*'"))
               if f.path == "ciliumnetworkpolicy.yaml" else f for f in files]
     assert broken != files
     with pytest.raises(VerificationError) as exc:

@@ -5,6 +5,7 @@ keys and no changed types; every supported Kubernetes version verifies."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -167,7 +168,7 @@ def test_verification_failure_exits_1_and_writes_nothing(
     real = render.render
 
     def broken(v: Any) -> list[render.RenderedFile]:
-        return [render.RenderedFile(f.path, f.text.replace("enableServiceLinks", "enableServiceLink"))
+        return [dataclasses.replace(f, text=f.text.replace("enableServiceLinks", "enableServiceLink"))
                 for f in real(v)]
 
     monkeypatch.setattr("scaffold.pipeline.render", broken)
@@ -185,7 +186,7 @@ def test_a_document_without_schema_is_an_error() -> None:
 def test_secret_objects_are_refused_by_the_crd_schema() -> None:
     files = render.render(values.load(str(EXAMPLES / "github-mcp.yaml")))
     spc = "  provider: aws\n  secretObjects: []"
-    bad = [render.RenderedFile(f.path, f.text.replace("  provider: aws", spc))
+    bad = [dataclasses.replace(f, text=f.text.replace("  provider: aws", spc))
            for f in files]
     with pytest.raises(VerificationError, match="secretObjects is not allowed"):
         verify.verify(bad, "1.33")
@@ -194,7 +195,7 @@ def test_secret_objects_are_refused_by_the_crd_schema() -> None:
 def test_a_policy_finding_blocks_the_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
     # Schema-valid but weaker: the pod would mount the service-account token automatically.
     files = render.render(values.load(str(EXAMPLES / "github-mcp.yaml")))
-    weaker = [render.RenderedFile(f.path, f.text.replace(
+    weaker = [dataclasses.replace(f, text=f.text.replace(
         "      automountServiceAccountToken: false", "      automountServiceAccountToken: true"))
         for f in files]
     with pytest.raises(VerificationError, match=r"Deployment/github-mcp: .*\[MCP-"):
@@ -252,7 +253,7 @@ def test_any_free_text_field_is_refused_or_exact(field: str, value: str) -> None
 
 def test_a_parameter_the_provider_requires_is_enforced_by_the_crd_schema() -> None:
     files = render.render(values.load(str(EXAMPLES / "github-mcp.yaml")))
-    bad = [render.RenderedFile(f.path, f.text.replace("    objects: |", "    objekts: |"))
+    bad = [dataclasses.replace(f, text=f.text.replace("    objects: |", "    objekts: |"))
            for f in files]
     with pytest.raises(VerificationError, match="'objects' is a required property"):
         verify.verify(bad, "1.33")
