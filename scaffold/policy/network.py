@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import netranges
 from ..netranges import Net
-from . import cni
+from . import cni, netkinds
 from .model import (
     POD_SPEC,
     Context,
@@ -661,3 +661,32 @@ def _together(
         yield hit(rule, w.doc, w.template_meta_path + ".labels",
                   f"{w.kind} {w.name}: the {ptype.lower()} ipBlocks of NetworkPolicies "
                   f"{', '.join(sorted(names))}, which all select it, together cover {wide}")
+
+
+@rule(
+    "MCP-NET-009", P, "high", "Network policy kind the checker cannot judge",
+    kinds=["NetworkPolicy", "GlobalNetworkPolicy", "ClusterNetworkPolicy",
+           "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"],
+    fix="Review what the policy allows and denies for the pods it selects by hand, then skip "
+    "this finding with a reason (mcp-scaffold.io/skip: MCP-NET-009=<reason>), or express it "
+    "as a Kubernetes or Cilium NetworkPolicy.",
+    description="""Fail closed: a policy kind that can select the workloads and that the
+    network model does not read is reported by name, since it may open (Calico, Antrea,
+    AdminNetworkPolicy `Allow`) or close what the other rules judge. Kinds judged: the
+    Kubernetes `networking.k8s.io` NetworkPolicy, Cilium `cilium.io` CiliumNetworkPolicy and
+    CiliumClusterwideNetworkPolicy, GKE `networking.gke.io` FQDNNetworkPolicy. Reported: any
+    other `*NetworkPolicy` kind, whatever its group (Calico `projectcalico.org` NetworkPolicy
+    and GlobalNetworkPolicy, Antrea `crd.antrea.io` NetworkPolicy and ClusterNetworkPolicy,
+    `policy.networking.k8s.io` AdminNetworkPolicy and BaselineAdminNetworkPolicy), when it is
+    cluster-scoped or in a namespace that holds a workload of the input.""",
+)
+def unjudged_policy(ctx: Context) -> Iterator[Hit]:
+    namespaces = {w.namespace for w in ctx.workloads}
+    if not namespaces:
+        return
+    for doc in ctx.documents:
+        why = netkinds.unread(doc)
+        if why and (not namespace_of(doc) or namespace_of(doc) in namespaces):
+            yield hit(unjudged_policy, doc, "spec",
+                      f"{why} {name_of(doc)}: the checker cannot judge what it allows or "
+                      "denies for the pods it can select; review, or skip with a reason")

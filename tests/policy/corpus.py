@@ -856,6 +856,56 @@ CASES.update({
                              "toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}]}]})),
 })
 
+# ---- the network model (issue 18): kind identity, kubectl apply's last-wins, kinds the
+# model cannot judge (kept as one block so parallel additions to CASES merge cleanly).
+
+def _redefine_egress_away(docs: list[Doc]) -> None:
+    """Apply both policies again, later in the stream, with policyTypes [Ingress] only:
+    kubectl apply replaces each, so nothing isolates the server for egress any more."""
+    for doc in [d for d in docs if d.get("kind") == "NetworkPolicy"]:
+        again = copy.deepcopy(doc)
+        again["spec"]["policyTypes"] = ["Ingress"]
+        again["spec"].pop("egress", None)
+        docs.append(again)
+
+
+def _foreign_policy(api_version: str, kind: str, spec: Doc,
+                    namespaced: bool = True) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        md = _get(docs, "Deployment")["metadata"]
+        meta: Doc = {"name": f"{md['name']}-{kind.lower()}"}
+        if namespaced:
+            meta["namespace"] = md["namespace"]
+        docs.append({"apiVersion": api_version, "kind": kind, "metadata": meta,
+                     "spec": spec})
+    return mutate
+
+
+CASES.update({
+    "net-002-reapplied": ("MCP-NET-002", "both NetworkPolicies applied again later with "
+                          "policyTypes [Ingress] (kubectl apply: the last one wins)",
+                          _redefine_egress_away),
+    "net-009-calico": ("MCP-NET-009", "a Calico projectcalico.org/v3 NetworkPolicy (same "
+                       "kind name, another API)",
+                       _foreign_policy("projectcalico.org/v3", "NetworkPolicy", {
+                           "selector": "app == 'other'", "types": ["Ingress", "Egress"]})),
+    "net-009-calico-global": ("MCP-NET-009", "a Calico GlobalNetworkPolicy allowing all "
+                              "egress",
+                              _foreign_policy("projectcalico.org/v3", "GlobalNetworkPolicy", {
+                                  "selector": "all()", "types": ["Egress"],
+                                  "egress": [{"action": "Allow"}]}, namespaced=False)),
+    "net-009-antrea": ("MCP-NET-009", "an Antrea crd.antrea.io ClusterNetworkPolicy",
+                       _foreign_policy("crd.antrea.io/v1beta1", "ClusterNetworkPolicy", {
+                           "priority": 1, "appliedTo": [{"podSelector": {}}],
+                           "egress": [{"action": "Allow"}]}, namespaced=False)),
+    "net-009-anp": ("MCP-NET-009", "an AdminNetworkPolicy allowing egress to 0.0.0.0/0",
+                    _foreign_policy("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy", {
+                        "priority": 10, "subject": {"namespaces": {}},
+                        "egress": [{"name": "all", "action": "Allow",
+                                    "to": [{"networks": ["0.0.0.0/0"]}]}]},
+                        namespaced=False)),
+})
+
 HARDENED = "hardened"
 
 

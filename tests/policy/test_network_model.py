@@ -1,0 +1,127 @@
+"""The network model (issue 18): kinds are (group, kind), a later object replaces an earlier
+one as kubectl apply does, and a policy kind the model does not read is a finding."""
+
+from __future__ import annotations
+
+import copy
+import io
+from typing import Any
+
+import pytest
+
+from scaffold.check import run
+from scaffold.policy import evaluate
+from scaffold.policy.model import Context, identity, is_kind, last_applied
+from scaffold.yamlio import dump
+
+import corpus
+
+Doc = dict[str, Any]
+
+
+def _rules(docs: list[Doc]) -> set[str]:
+    return {f.rule for f in evaluate(docs) if f.suppressed is None}
+
+
+def _network_policies(docs: list[Doc]) -> list[Doc]:
+    return [d for d in docs if d.get("kind") == "NetworkPolicy"]
+
+
+@pytest.mark.parametrize("api_version", ["projectcalico.org/v3", "crd.projectcalico.org/v1",
+                                         "crd.antrea.io/v1beta1", "extensions/v1beta1"])
+def test_a_networkpolicy_of_another_group_isolates_nothing(api_version: str) -> None:
+    # The issue's worst case: the pod's only policies are a CNI's NetworkPolicy spelled like
+    # the Kubernetes default-deny; it was read as one, and the pod passed as isolated.
+    docs = corpus.build(corpus.HARDENED)
+    for doc in _network_policies(docs):
+        doc["apiVersion"] = api_version
+    assert _rules(docs) == {"MCP-NET-001", "MCP-NET-002", "MCP-NET-009"}
+
+
+def test_of_kind_keeps_meaning_the_kind_of_its_own_group() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    calico = copy.deepcopy(_network_policies(docs)[0])
+    calico["apiVersion"] = "projectcalico.org/v3"
+    calico["metadata"]["name"] = "calico"
+    ctx = Context([*docs, calico], (1, 33))
+    assert calico not in list(ctx.of_kind("NetworkPolicy"))
+    assert len(list(ctx.of_kind("NetworkPolicy"))) == 2
+    assert is_kind({"kind": "NetworkPolicy"}, "NetworkPolicy")  # no apiVersion: by kind
+    assert not is_kind({"apiVersion": "example.com/v1", "kind": "Deployment"}, "Deployment")
+
+
+def test_a_custom_deployment_kind_is_not_read_by_the_apps_path() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    deployment = next(d for d in docs if d.get("kind") == "Deployment")
+    ctx = Context(docs, (1, 33))
+    assert [w.kind for w in ctx.workloads] == ["Deployment"]
+    deployment["apiVersion"] = "example.com/v1"
+    # Found by shape instead (its pod spec is still judged), not by the built-in path.
+    assert len(Context(docs, (1, 33)).workloads) == 1
+
+
+def test_last_applied_keeps_the_last_of_each_identity_in_place() -> None:
+    a = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "n"}}
+    b = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "y", "namespace": "n"}}
+    a2 = copy.deepcopy(a)
+    other_ns = {**copy.deepcopy(a), "metadata": {"name": "x", "namespace": "m"}}
+    other_group = {**copy.deepcopy(a), "apiVersion": "example.com/v1"}
+    kept, replaced = last_applied([a, b, a2, other_ns, other_group])
+    assert [id(d) for d in kept] == [id(b), id(a2), id(other_ns), id(other_group)]
+    assert [(id(x), id(y)) for x, y in replaced] == [(id(a), id(a2))]
+    assert identity(a) == ("", "ConfigMap", "n", "x")
+    assert identity({"kind": "ConfigMap", "metadata": {"name": "x"}}) is None
+
+
+def test_a_reapplied_policy_replaces_the_first_and_check_notes_it() -> None:
+    docs = corpus.build("net-002-reapplied")
+    assert _rules(docs) == {"MCP-NET-002"}
+    stream = "---\n".join(dump(d) for d in docs)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert run(["-"], "json", stdout=stdout, stderr=stderr, stdin=io.StringIO(stream)) == 1
+    notes = [line for line in stderr.getvalue().splitlines() if "is replaced by" in line]
+    assert len(notes) == 2, stderr.getvalue()
+    assert notes[0].startswith("note: -:") and "networking.k8s.io/v1 NetworkPolicy" in notes[0]
+    assert "kubectl apply keeps the last" in notes[0]
+
+
+def test_the_same_policy_twice_unchanged_changes_nothing() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    docs += [copy.deepcopy(d) for d in _network_policies(docs)]
+    assert _rules(docs) == set()
+
+
+@pytest.mark.parametrize("api_version, kind, namespaced", [
+    ("projectcalico.org/v3", "NetworkPolicy", True),
+    ("projectcalico.org/v3", "GlobalNetworkPolicy", False),
+    ("crd.projectcalico.org/v1", "GlobalNetworkPolicy", False),
+    ("crd.antrea.io/v1beta1", "NetworkPolicy", True),
+    ("crd.antrea.io/v1beta1", "ClusterNetworkPolicy", False),
+    ("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy", False),
+    ("policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy", False),
+    ("example.com/v1", "FancyNetworkPolicy", True),
+])
+def test_unread_policy_kinds_fail_closed(api_version: str, kind: str, namespaced: bool) -> None:
+    docs = corpus.build(corpus.HARDENED)
+    ns = next(d for d in docs if d.get("kind") == "Deployment")["metadata"]["namespace"]
+    meta: Doc = {"name": "p", **({"namespace": ns} if namespaced else {})}
+    docs.append({"apiVersion": api_version, "kind": kind, "metadata": meta, "spec": {}})
+    findings = [f for f in evaluate(docs) if f.rule == "MCP-NET-009"]
+    assert len(findings) == 1 and findings[0].kind == kind
+    assert kind in findings[0].message and "cannot judge" in findings[0].message
+    assert _rules(docs) == {"MCP-NET-009"}
+
+
+def test_an_unread_policy_in_a_namespace_without_workloads_is_not_reported() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    docs.append({"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+                 "metadata": {"name": "p", "namespace": "elsewhere"}, "spec": {}})
+    assert _rules(docs) == set()
+
+
+def test_an_unread_policy_can_be_skipped_with_a_reason() -> None:
+    docs = corpus.build("net-009-calico")
+    calico = docs[-1]
+    calico["metadata"]["annotations"] = {
+        "mcp-scaffold.io/skip": "MCP-NET-009=reviewed: selects no pod of the server"}
+    assert _rules(docs) == set()
