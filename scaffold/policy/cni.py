@@ -61,6 +61,7 @@ class EgressRule:
     blocks: list[tuple[str, BlockKey]] = field(default_factory=list)  # (path, block)
     open: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     metadata: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    dns_only: bool = False  # the rule's ports are port 53 and nothing else
 
 
 def _specs(doc: Doc) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -164,7 +165,7 @@ def _cidr_key(text: Any, excepts: Any = ()) -> BlockKey | None:
 
 
 def _cilium_rule(doc: Doc, path: str, what: str, item: dict[str, Any]) -> EgressRule:
-    out = EgressRule(doc, path, what)
+    out = EgressRule(doc, path, what, dns_only=_dns_only(item.get("toPorts")))
     if not any(as_list(item.get(key)) for key in _TO) and (item.get("toPorts")
                                                               or item.get("icmps")):
         out.open.append((path, f"{what} has no to* selector (only ports): every destination "

@@ -111,7 +111,7 @@ def _wide(blocks: Iterable[Net], ingress: bool) -> str:
         if netranges.covers(reach, private):
             return f"the private range {private}"
     if ingress:
-        special = [*netranges.PRIVATE, *netranges.NEVER_REACHABLE]
+        special = [*netranges.PRIVATE, *netranges.JUDGED_UNREACHABLE, *netranges.BOGONS]
         for everyone in netranges.INTERNET:
             if any(n.version == everyone.version for n in reach) and netranges.covers(
                     [*reach, *special], everyone):
@@ -172,7 +172,12 @@ def _metadata_reached(key: BlockKey) -> list[Net]:
         return []
     if cidr.prefixlen == cidr.max_prefixlen:
         return [e for e in netranges.CREDENTIAL_ENDPOINTS if netranges.touches(reach, e)]
-    return [r for r in netranges.NEVER_REACHABLE if netranges.touches(reach, r)]
+    return [r for r in netranges.JUDGED_UNREACHABLE if netranges.touches(reach, r)]
+
+
+def _dns_to_resolver(key: BlockKey, dns_only: bool) -> bool:
+    """A rule allowing only DNS to 169.254.169.254/32: GKE Cloud DNS's resolver, not IMDS."""
+    return dns_only and netranges.parse(key[0]) == netranges.CLOUD_DNS_RESOLVER
 
 
 # ---- per policy -------------------------------------------------------------------------
@@ -588,7 +593,8 @@ def metadata(ctx: Context) -> Iterator[Hit]:
         for pi, peer in enumerate(as_list(item.get(peers_key))):
             key = _block_key(as_dict(peer))
             reached = _metadata_reached(key) if key is not None else []
-            if key is not None and reached:
+            if key is not None and reached and not _dns_to_resolver(
+                    key, _dns_only(item.get("ports"))):
                 yield hit(metadata, policy, f"{path}.{peers_key}[{pi}].ipBlock",
                           f"{what} ipBlock {key[0]} reaches addresses in "
                           f"{', '.join(str(r) for r in reached)} (cloud metadata or "
@@ -597,7 +603,7 @@ def metadata(ctx: Context) -> Iterator[Hit]:
         for r in rules:
             for path, key in r.blocks:
                 reached = _metadata_reached(key)
-                if reached:
+                if reached and not _dns_to_resolver(key, r.dns_only):
                     yield hit(metadata, r.doc, path,
                               f"{r.what} CIDR {key[0]} reaches addresses in "
                               f"{', '.join(str(n) for n in reached)} (cloud metadata or "

@@ -125,3 +125,78 @@ def test_an_unread_policy_can_be_skipped_with_a_reason() -> None:
     calico["metadata"]["annotations"] = {
         "mcp-scaffold.io/skip": "MCP-NET-009=reviewed: selects no pod of the server"}
     assert _rules(docs) == set()
+
+
+# ---- metadata: the single credential hosts, and GKE Cloud DNS's resolver -----------------
+
+def _egress_rule(docs: list[Doc], rule: Doc) -> None:
+    allow = next(d for d in _network_policies(docs) if d["spec"].get("egress"))
+    allow["spec"]["egress"].append(rule)
+
+
+_DNS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+
+
+@pytest.mark.parametrize("cidr, ports", [
+    ("169.254.169.252/32", [{"protocol": "TCP", "port": 988}]),  # GKE metadata server
+    ("100.100.100.200/32", [{"protocol": "TCP", "port": 80}]),   # Alibaba Cloud
+    ("169.254.0.23/32", [{"protocol": "TCP", "port": 80}]),      # Tencent Cloud
+    ("169.254.169.254/32", [{"protocol": "TCP", "port": 80}]),   # IMDS over HTTP
+    ("169.254.169.254/32", [*_DNS, {"protocol": "TCP", "port": 80}]),
+    ("100.100.100.0/24", [{"protocol": "TCP", "port": 443}]),    # a block around Alibaba's
+])
+def test_single_credential_hosts_are_metadata(cidr: str, ports: list[Doc]) -> None:
+    docs = corpus.build(corpus.HARDENED)
+    _egress_rule(docs, {"to": [{"ipBlock": {"cidr": cidr}}], "ports": ports})
+    assert _rules(docs) == {"MCP-NET-005"}
+
+
+def test_dns_only_to_the_gke_cloud_dns_resolver_is_not_metadata() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    _egress_rule(docs, {"to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}],
+                         "ports": _DNS})
+    assert _rules(docs) == set()
+
+
+def test_dns_only_to_the_resolver_in_a_cilium_policy_is_not_metadata() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    corpus._host_policy("CiliumNetworkPolicy", {
+        "toCIDR": ["169.254.169.254/32"],
+        "toPorts": [{"ports": [{"port": "53", "protocol": "UDP"},
+                               {"port": "53", "protocol": "TCP"}]}]})(docs)
+    assert _rules(docs) == set()
+    docs = corpus.build(corpus.HARDENED)
+    corpus._host_policy("CiliumNetworkPolicy", {
+        "toCIDR": ["169.254.169.254/32"],
+        "toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}]}]})(docs)
+    assert _rules(docs) == {"MCP-NET-005"}
+
+
+# ---- "the internet" less addresses that are no one's is still the internet ----------------
+
+_PRIVATE_AND_METADATA = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+                         "127.0.0.0/8", "169.254.0.0/16", "168.63.129.16/32"]
+
+
+@pytest.mark.parametrize("cidr, excepts", [
+    ("0.0.0.0/0", [*_PRIVATE_AND_METADATA, "240.0.0.0/4"]),
+    ("0.0.0.0/0", [*_PRIVATE_AND_METADATA, "224.0.0.0/4", "240.0.0.0/4", "0.0.0.0/8",
+                   "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]),
+    ("::/0", ["fc00::/7", "fe80::/10", "::1/128", "ff00::/8"]),
+    ("::/0", ["fc00::/7", "fe80::/10", "::1/128", "ff00::/8", "2001:db8::/32"]),
+])
+def test_ingress_from_the_internet_less_bogons_is_from_everyone(
+        cidr: str, excepts: list[str]) -> None:
+    docs = corpus.build(corpus.HARDENED)
+    allow = next(d for d in _network_policies(docs) if d["spec"].get("ingress"))
+    allow["spec"]["ingress"][0]["from"] = [{"ipBlock": {"cidr": cidr, "except": excepts}}]
+    assert _rules(docs) == {"MCP-NET-003"}
+
+
+def test_ingress_from_a_public_range_less_bogons_is_not_everyone() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    allow = next(d for d in _network_policies(docs) if d["spec"].get("ingress"))
+    allow["spec"]["ingress"][0]["from"] = [
+        {"ipBlock": {"cidr": "0.0.0.0/1", "except": ["0.0.0.0/8", "10.0.0.0/8",
+                                                     "100.64.0.0/10", "127.0.0.0/8"]}}]
+    assert _rules(docs) == set()
