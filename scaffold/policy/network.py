@@ -10,6 +10,7 @@ namespaceSelector is judged by the namespaces it can select; ports by the number
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 from .. import netranges
 from ..netranges import Net
 from . import cni, netkinds
+from .intervals import ALL_PORTS, IntervalSet
 from .model import (
     POD_SPEC,
     Context,
@@ -42,7 +44,6 @@ _NAME_LABEL = "kubernetes.io/metadata.name"
 # Labels that every pod of a kind of controller carries, so Exists on them narrows nothing.
 _UNIVERSAL_POD_LABELS = frozenset({"pod-template-hash", "controller-revision-hash"})
 _DNS_PORT = 53
-_ALL_PORTS = (1, 65535)
 
 
 # ---- what one peer, one set of blocks, one ports list allows -------------------------------
@@ -127,11 +128,31 @@ def _port_ranges(ports: list[Any]) -> dict[str, list[tuple[int, int]]]:
         protocol = str(e.get("protocol") or "TCP")
         port, end = e.get("port"), e.get("endPort")
         if "port" not in e or port is None:
-            out[protocol].append(_ALL_PORTS)  # a protocol without a port: all of them
+            out[protocol].append(ALL_PORTS.spans[0])  # a protocol without a port: all of them
         elif isinstance(port, int) and not isinstance(port, bool):
             last = end if isinstance(end, int) and not isinstance(end, bool) else port
             out[protocol].append((port, max(port, last)))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _ports_of(text: str) -> dict[str, IntervalSet]:
+    return {protocol: IntervalSet.of(ranges)
+            for protocol, ranges in _port_ranges(json.loads(text)).items()}
+
+
+def _rule_ports(ports: Any) -> dict[str, IntervalSet]:
+    """The numeric ports one rule opens per protocol (no ``ports``: every port of TCP, UDP
+    and SCTP, the protocols a NetworkPolicy port may name); cached by the list's text, since
+    every base repeats the same few lists."""
+    items = as_list(ports)
+    if not items:
+        return {protocol: ALL_PORTS for protocol in ("TCP", "UDP", "SCTP")}
+    try:
+        text = json.dumps(items, sort_keys=True)
+    except (TypeError, ValueError):
+        return {}
+    return _ports_of(text)
 
 
 def opens_every_port(ports: Any) -> str:
@@ -139,13 +160,8 @@ def opens_every_port(ports: Any) -> str:
     items = as_list(ports)
     if not items:
         return "has no 'ports': every port is open"
-    for protocol, ranges in _port_ranges(items).items():
-        covered = _ALL_PORTS[0] - 1
-        for first, last in sorted(ranges):
-            if first > covered + 1:
-                break
-            covered = max(covered, last)
-        if covered >= _ALL_PORTS[1]:
+    for protocol, spans in _rule_ports(items).items():
+        if spans.covers(ALL_PORTS):
             return f"opens every {protocol} port"
     return ""
 
@@ -198,6 +214,9 @@ class _Policy:
     types: frozenset[str]
     reach: dict[str, list[Net]] = field(default_factory=dict)  # direction -> addresses
     wide: dict[str, bool] = field(default_factory=dict)  # direction -> flagged inside
+    # direction -> protocol -> the numeric ports its rules open, added up over the rules
+    ports: dict[str, dict[str, IntervalSet]] = field(default_factory=dict)
+    every_port: dict[str, bool] = field(default_factory=dict)  # some rule opens every port
 
 
 _DIRECTIONS = (("Ingress", "ingress", "from"), ("Egress", "egress", "to"))
@@ -221,8 +240,13 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
         keys_all: list[BlockKey] = []
         if ptype not in types:
             continue
+        ports: dict[str, IntervalSet] = {}
         for index, item in enumerate(as_list(spec.get(section))):
             rule, path = as_dict(item), f"spec.{section}[{index}]"
+            for protocol, spans in _rule_ports(rule.get("ports")).items():
+                ports[protocol] = ports.get(protocol, IntervalSet()) | spans
+            if opens_every_port(rule.get("ports")):
+                info.every_port[ptype] = True
             what = f"{who} {section} rule {index}"
             peers = as_list(rule.get(peers_key))
             if not peers:
@@ -264,6 +288,7 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
             flagged = flagged or rule_flagged
             keys_all += keys_rule
         info.reach[ptype] = list(_reach(tuple(keys_all)))
+        info.ports[ptype] = ports
         if not flagged:
             wide = _blocks_wide(tuple(keys_all), ingress)
             if wide:
@@ -344,10 +369,21 @@ class _Group:
     reach: dict[str, list[Net]] = field(default_factory=lambda: defaultdict(list))
     names: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     wide: dict[str, bool] = field(default_factory=lambda: defaultdict(bool))
+    ports: dict[str, dict[str, IntervalSet]] = field(default_factory=lambda: defaultdict(dict))
+    port_names: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    every_port: dict[str, bool] = field(default_factory=lambda: defaultdict(bool))
 
     def add(self, info: _Policy) -> None:
         self.members.append(info)
         self.types |= info.types
+        for ptype, by_protocol in info.ports.items():
+            if ptype not in info.types or not by_protocol:
+                continue
+            mine = self.ports[ptype]
+            for protocol, spans in by_protocol.items():
+                mine[protocol] = mine.get(protocol, IntervalSet()) | spans
+            self.port_names[ptype].append(name_of(info.doc))
+            self.every_port[ptype] = self.every_port[ptype] or info.every_port.get(ptype, False)
         for ptype, reach in info.reach.items():
             if ptype in info.types and reach:
                 self.reach[ptype] = netranges.collapse([*self.reach[ptype], *reach])
@@ -455,6 +491,29 @@ def _every_port(ctx: Context, ptype: str, rule: Rule) -> Iterator[Hit]:
         why = opens_every_port(item.get("ports"))
         if why:
             yield hit(rule, policy, path, f"{what} {why}")
+    for w, group, selecting in ctx.shared(_network).selected:
+        yield from _ports_together(w, group, selecting, ptype, rule)
+
+
+def _ports_together(
+    w: Workload, group: _Group, selecting: list[_Policy], ptype: str, rule: Rule
+) -> Iterator[Hit]:
+    """Ports add up: the rules of every policy selecting a pod, judged as one set per
+    protocol (1-32767 in one rule and 32768-65535 in another open every port)."""
+    parts = [p for p in selecting if ptype in p.types and p.ports.get(ptype)]
+    if group.every_port.get(ptype) or any(p.every_port.get(ptype) for p in parts):
+        return  # a rule alone opens every port: reported on its policy
+    union: dict[str, IntervalSet] = dict(group.ports.get(ptype, {}))
+    for p in parts:
+        for protocol, spans in p.ports[ptype].items():
+            union[protocol] = union.get(protocol, IntervalSet()) | spans
+    names = sorted({*group.port_names.get(ptype, ()), *(name_of(p.doc) for p in parts)})
+    for protocol in sorted(union):
+        if union[protocol].covers(ALL_PORTS):
+            yield hit(rule, w.doc, w.template_meta_path + ".labels",
+                      f"{w.kind} {w.name}: the {ptype.lower()} rules of NetworkPolicies "
+                      f"{', '.join(names)}, which all select it, together open every "
+                      f"{protocol} port")
 
 
 _MEANING = """NetworkPolicies only add allowances, so the rules judge what a pod can reach,
@@ -469,7 +528,9 @@ same pod (reported on the workload). Covering a whole private range (10/8, 172.1
 192.168/16, 100.64/10, 127/8, fc00::/7, ::1) is open to all"""
 _PORTS = """`ports` missing or empty, an entry with a protocol and no `port`, or numeric
 ranges (`port`...`endPort`, in any number of pieces) covering 1-65535 for one protocol. Named
-ports count as one port."""
+ports count as one port. The ports of every rule of every policy that selects the same pod
+are added up per protocol too (reported on the workload): two rules, or two policies, whose
+ranges together cover 1-65535 open every port."""
 _WORKLOADS = [POD_SPEC]
 _CNI_OPEN = """Cilium and GKE policies: a Cilium egress rule with only `toPorts` (no `to*`
 selector), `toEntities` `world`, `world-ipv4`, `world-ipv6`, `all` or `cluster`, `toFQDNs`
@@ -613,7 +674,7 @@ def metadata(ctx: Context) -> Iterator[Hit]:
 
 @rule(
     "MCP-NET-006", P, "medium", "Ingress rule without port restriction",
-    kinds=["NetworkPolicy"],
+    kinds=["NetworkPolicy", POD_SPEC],
     fix="List the server port under 'ports' in every ingress rule (a protocol without a port, "
     "or an endPort range covering 1-65535, opens every port).",
     description=_PORTS,
@@ -644,7 +705,7 @@ def dns_all_namespaces(ctx: Context) -> Iterator[Hit]:
 
 @rule(
     "MCP-NET-008", P, "medium", "Egress rule without port restriction",
-    kinds=["NetworkPolicy"],
+    kinds=["NetworkPolicy", POD_SPEC],
     fix="List the destination ports under 'ports' in every egress rule (e.g. TCP 443, UDP/TCP "
     "53); never a protocol without a port or an endPort range covering 1-65535.",
     description=_PORTS,

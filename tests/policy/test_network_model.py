@@ -200,3 +200,57 @@ def test_ingress_from_a_public_range_less_bogons_is_not_everyone() -> None:
         {"ipBlock": {"cidr": "0.0.0.0/1", "except": ["0.0.0.0/8", "10.0.0.0/8",
                                                      "100.64.0.0/10", "127.0.0.0/8"]}}]
     assert _rules(docs) == set()
+
+
+# ---- ports add up over the rules and policies that select a pod --------------------------
+
+def _server_policy(docs: list[Doc]) -> Doc:
+    return next(d for d in _network_policies(docs) if d["spec"].get("ingress"))
+
+
+def test_ingress_ports_of_two_rules_add_up_to_every_port() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    ingress = _server_policy(docs)["spec"]["ingress"]
+    ingress[0]["ports"] = [{"protocol": "TCP", "port": 1, "endPort": 40000}]
+    ingress.append({**copy.deepcopy(ingress[0]),
+                    "ports": [{"protocol": "TCP", "port": 40001, "endPort": 65535}]})
+    assert _rules(docs) == {"MCP-NET-006"}
+    finding = next(f for f in evaluate(docs) if f.rule == "MCP-NET-006")
+    assert finding.kind == "Deployment" and "every TCP port" in finding.message
+
+
+def test_egress_ports_of_two_policies_add_up_to_every_port() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    allow = _server_policy(docs)
+    allow["spec"]["egress"][2]["ports"] = [{"protocol": "TCP", "port": 1, "endPort": 32767}]
+    second = copy.deepcopy(allow)
+    second["metadata"]["name"] += "-more"
+    second["spec"]["ingress"] = []
+    second["spec"]["egress"] = [{**allow["spec"]["egress"][2],
+                                 "ports": [{"protocol": "TCP", "port": 32768,
+                                            "endPort": 65535}]}]
+    docs.append(second)
+    assert _rules(docs) == {"MCP-NET-008"}
+
+
+def test_ports_that_leave_one_port_out_do_not_add_up() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    ingress = _server_policy(docs)["spec"]["ingress"]
+    ingress[0]["ports"] = [{"protocol": "TCP", "port": 1, "endPort": 40000}]
+    ingress.append({**copy.deepcopy(ingress[0]),
+                    "ports": [{"protocol": "TCP", "port": 40002, "endPort": 65535},
+                              {"protocol": "UDP", "port": 40001}]})
+    assert _rules(docs) == set()
+
+
+def test_ports_of_a_policy_that_does_not_select_the_pod_do_not_count() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    allow = _server_policy(docs)
+    allow["spec"]["ingress"][0]["ports"] = [{"protocol": "TCP", "port": 1, "endPort": 40000}]
+    other = copy.deepcopy(allow)
+    other["metadata"]["name"] += "-other"
+    other["spec"]["podSelector"] = {"matchLabels": {"app": "someone-else"}}
+    other["spec"]["ingress"][0]["ports"] = [{"protocol": "TCP", "port": 40001,
+                                             "endPort": 65535}]
+    docs.append(other)
+    assert _rules(docs) == set()
