@@ -468,8 +468,8 @@ def _network(ctx: Context) -> _Network:
 
 
 def _isolation(ctx: Context, ptype: str, rule: Rule, why: str) -> Iterator[Hit]:
-    # A Cilium policy with egress rules isolates the pods it selects for egress too.
-    isolated = ctx.shared(cni.egress_isolated) if ptype == "Egress" else set()
+    # A Cilium policy with rules in a direction isolates the pods it selects for it too.
+    isolated = ctx.shared(cni.egress_isolated if ptype == "Egress" else cni.ingress_isolated)
     for w, group, selecting in ctx.shared(_network).selected:
         if ptype not in group.types and not any(ptype in p.types for p in selecting) \
                 and id(w) not in isolated:
@@ -550,7 +550,9 @@ answer for host-network metadata proxies), host names under `.internal`
     fix="Add a NetworkPolicy in the workload's namespace that selects it with policyTypes "
     "[Ingress, Egress] (and a default-deny policy with podSelector: {}).",
     description="""Check a whole base or the `kubectl kustomize` output together: a policy
-    in another file does not count.""",
+    in another file does not count. A CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy
+    with `ingress` or `ingressDeny` rules (`ingress: [{}]` is Cilium's default-deny) whose
+    `endpointSelector` selects the pods isolates them too.""",
 )
 def no_ingress_policy(ctx: Context) -> Iterator[Hit]:
     return _isolation(ctx, "Ingress", no_ingress_policy, "every pod may connect to it")
@@ -572,17 +574,22 @@ def no_egress_policy(ctx: Context) -> Iterator[Hit]:
 
 @rule(
     "MCP-NET-003", P, "high", "Ingress rule allows all sources",
-    kinds=["NetworkPolicy", POD_SPEC],
+    kinds=["NetworkPolicy", POD_SPEC, *cni.CILIUM_KINDS],
     fix="Give every ingress rule a 'from' naming the ingress controller's namespace (and pods) "
     "with matchLabels kubernetes.io/metadata.name; never a namespaceSelector that only "
     "excludes (empty, NotIn, DoesNotExist), nor ipBlocks that together cover 0.0.0.0/0 or a "
     "private range.",
     description=f"""{_MEANING} {_NAMESPACES} {_BLOCKS}, and so is covering the whole internet
-    of a family apart from the private and metadata ranges. Two `/1` blocks are
-    `0.0.0.0/0`.""",
+    of a family apart from the private, metadata and bogon ranges (240.0.0.0/4, multicast,
+    documentation ranges: no one's on the internet). Two `/1` blocks are `0.0.0.0/0`. Cilium
+    ingress rules too: `fromEntities` (or a `reserved:` label in `fromEndpoints`) `world`,
+    `all` or `cluster`, a rule with only `toPorts`, `fromEndpoints` reaching every namespace,
+    `fromCIDR`/`fromCIDRSet` judged as ipBlocks.""",
 )
 def ingress_from_all(ctx: Context) -> Iterator[Hit]:
-    return _open(ctx, "Ingress", ingress_from_all)
+    yield from _open(ctx, "Ingress", ingress_from_all)
+    for rules in ctx.shared(cni.ingress_rules):
+        yield from _cni_open(rules, ingress_from_all, True)
 
 
 @rule(
@@ -601,34 +608,35 @@ def ingress_from_all(ctx: Context) -> Iterator[Hit]:
 def egress_to_all(ctx: Context) -> Iterator[Hit]:
     yield from _open(ctx, "Egress", egress_to_all)
     for rules in ctx.shared(cni.egress_rules):
-        yield from _cni_open(rules)
+        yield from _cni_open(rules, egress_to_all, False)
 
 
-def _cni_open(rules: list[cni.EgressRule]) -> Iterator[Hit]:
-    """MCP-NET-004 in one Cilium or GKE policy: what opens every destination, and its CIDRs
-    judged as ipBlocks (per CIDR, per rule, over the policy)."""
+def _cni_open(rules: list[cni.EgressRule], open_rule: Rule, ingress: bool) -> Iterator[Hit]:
+    """MCP-NET-003/004 in one Cilium or GKE policy: what opens every source or destination,
+    and its CIDRs judged as ipBlocks (per CIDR, per rule, over the policy)."""
     flagged = False
     for r in rules:
         rule_flagged = bool(r.open)
-        yield from (hit(egress_to_all, r.doc, path, why) for path, why in r.open)
+        yield from (hit(open_rule, r.doc, path, why) for path, why in r.open)
         for path, key in r.blocks:
-            wide = _blocks_wide((key,), False)
+            wide = _blocks_wide((key,), ingress)
             if wide:
                 rule_flagged = True
-                yield hit(egress_to_all, r.doc, path,
+                yield hit(open_rule, r.doc, path,
                           f"{r.what} allows CIDR {key[0]}, which covers {wide} without "
                           "excepting it")
-        wide = "" if rule_flagged else _blocks_wide(tuple(k for _, k in r.blocks), False)
+        wide = "" if rule_flagged else _blocks_wide(tuple(k for _, k in r.blocks), ingress)
         if wide:
             rule_flagged = True
-            yield hit(egress_to_all, r.doc, r.path,
+            yield hit(open_rule, r.doc, r.path,
                       f"{r.what} has CIDRs that together cover {wide}")
         flagged = flagged or rule_flagged
     keys = tuple(k for r in rules for _, k in r.blocks)
-    wide = "" if flagged or not rules else _blocks_wide(keys, False)
+    wide = "" if flagged or not rules else _blocks_wide(keys, ingress)
     if wide:
         doc = rules[0].doc
-        yield hit(egress_to_all, doc, "spec", f"{doc.get('kind')} {name_of(doc)} egress "
+        yield hit(open_rule, doc, "spec", f"{doc.get('kind')} {name_of(doc)} "
+                  f"{'ingress' if ingress else 'egress'} "
                   f"rules have CIDRs that together cover {wide}")
 
 
@@ -731,7 +739,7 @@ def _together(
 
 
 @rule(
-    "MCP-NET-009", P, "high", "Network policy kind the checker cannot judge",
+    "MCP-NET-009", P, "high", "Network policy the checker cannot judge",
     kinds=["NetworkPolicy", "GlobalNetworkPolicy", "ClusterNetworkPolicy",
            "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"],
     fix="Review what the policy allows and denies for the pods it selects by hand, then skip "
@@ -745,7 +753,10 @@ def _together(
     other `*NetworkPolicy` kind, whatever its group (Calico `projectcalico.org` NetworkPolicy
     and GlobalNetworkPolicy, Antrea `crd.antrea.io` NetworkPolicy and ClusterNetworkPolicy,
     `policy.networking.k8s.io` AdminNetworkPolicy and BaselineAdminNetworkPolicy), when it is
-    cluster-scoped or in a namespace that holds a workload of the input.""",
+    cluster-scoped or in a namespace that holds a workload of the input. In the Cilium
+    policies read: a `cidrGroupRef` to a CiliumCIDRGroup not in the input, `toServices` to a
+    Service not in the input (or selector-less without EndpointSlices or Endpoints in it, or
+    by `k8sServiceSelector`), and `toGroups`/`fromGroups`.""",
 )
 def unjudged_policy(ctx: Context) -> Iterator[Hit]:
     namespaces = {w.namespace for w in ctx.workloads}
@@ -757,3 +768,8 @@ def unjudged_policy(ctx: Context) -> Iterator[Hit]:
             yield hit(unjudged_policy, doc, "spec",
                       f"{why} {name_of(doc)}: the checker cannot judge what it allows or "
                       "denies for the pods it can select; review, or skip with a reason")
+    for rules in (*ctx.shared(cni.egress_rules), *ctx.shared(cni.ingress_rules)):
+        for r in rules:
+            for path, why in r.unjudged:
+                yield hit(unjudged_policy, r.doc, path,
+                          f"{why}: the checker cannot judge it; review, or skip with a reason")

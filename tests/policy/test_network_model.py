@@ -254,3 +254,136 @@ def test_ports_of_a_policy_that_does_not_select_the_pod_do_not_count() -> None:
                                              "endPort": 65535}]
     docs.append(other)
     assert _rules(docs) == set()
+
+
+# ---- Cilium read in both directions, with the items the model resolves ------------------
+
+def _cilium_only(docs: list[Doc]) -> tuple[Doc, Doc]:
+    """The hardened bundle with its NetworkPolicies replaced by a Cilium-only isolation: a
+    clusterwide default-deny and a CNP allowing the ingress controller, DNS and HTTPS."""
+    for doc in _network_policies(docs):
+        docs.remove(doc)
+    md = next(d for d in docs if d.get("kind") == "Deployment")["metadata"]
+    deny = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
+            "metadata": {"name": f"{md['name']}-default-deny"},
+            "spec": {"endpointSelector": {}, "ingress": [{}], "egress": [{}]}}
+    allow = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+             "metadata": {"name": md["name"], "namespace": md["namespace"]},
+             "spec": {
+                 "endpointSelector": {"matchLabels": {"k8s:app.kubernetes.io/name": md["name"]}},
+                 "ingress": [{"fromEndpoints": [{"matchLabels": {
+                     "k8s:io.kubernetes.pod.namespace": "ingress-nginx"}}],
+                     "toPorts": [{"ports": [{"port": "8080", "protocol": "TCP"}]}]}],
+                 "egress": [{"toEndpoints": [{"matchLabels": {
+                     "k8s:io.kubernetes.pod.namespace": "kube-system",
+                     "k8s:k8s-app": "kube-dns"}}],
+                     "toPorts": [{"ports": [{"port": "53", "protocol": "UDP"}]}]}]}}
+    docs += [deny, allow]
+    return deny, allow
+
+
+def test_a_cilium_only_isolation_is_isolation() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    _cilium_only(docs)
+    assert _rules(docs) == set()
+
+
+def test_a_cilium_policy_without_ingress_rules_does_not_isolate_for_ingress() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    deny, allow = _cilium_only(docs)
+    del deny["spec"]["ingress"], allow["spec"]["ingress"]
+    assert _rules(docs) == {"MCP-NET-001"}
+    deny["spec"]["ingress"] = [{}]
+    deny["spec"]["enableDefaultDeny"] = {"ingress": False}
+    assert _rules(docs) == {"MCP-NET-001"}
+
+
+@pytest.mark.parametrize("rule", [
+    {"fromEntities": ["world"]},
+    {"fromEntities": ["all"]},
+    {"fromEntities": ["cluster"]},
+    {"fromEndpoints": [{"matchLabels": {"reserved:world": ""}}]},
+    {"fromCIDR": ["0.0.0.0/0"]},
+    {"fromCIDRSet": [{"cidr": "0.0.0.0/1"}, {"cidr": "128.0.0.0/1"}]},
+    {"toPorts": [{"ports": [{"port": "8080", "protocol": "TCP"}]}]},
+])
+def test_cilium_ingress_open_to_all_is_ingress_from_all(rule: Doc) -> None:
+    docs = corpus.build(corpus.HARDENED)
+    _, allow = _cilium_only(docs)
+    allow["spec"]["ingress"].append(
+        {"toPorts": [{"ports": [{"port": "8080", "protocol": "TCP"}]}], **rule})
+    assert _rules(docs) == {"MCP-NET-003"}
+
+
+@pytest.mark.parametrize("rule, expected", [
+    ({"toEndpoints": [{"matchLabels": {"reserved:world": ""}}]},
+     {"MCP-NET-004", "MCP-NET-005"}),
+    ({"toEndpoints": [{"matchLabels": {"reserved:host": ""}}]}, {"MCP-NET-005"}),
+    ({"toEndpoints": [{"matchLabels": {"reserved:remote-node": ""}}]}, {"MCP-NET-005"}),
+    ({"toNodes": [{}]}, {"MCP-NET-005"}),
+    ({"toFQDNs": [{"matchPattern": "*.com"}]}, {"MCP-NET-004"}),
+    ({"toFQDNs": [{"matchPattern": "**.io"}]}, {"MCP-NET-004"}),
+    ({"toFQDNs": [{"matchPattern": "metadata.google.*"}]}, {"MCP-NET-005"}),
+    ({"toFQDNs": [{"matchPattern": "*.example.com"}]}, set()),
+    ({"toFQDNs": [{"matchName": "api.example.com"}]}, set()),
+    ({"toCIDRSet": [{"cidrGroupRef": "absent"}]}, {"MCP-NET-009"}),
+    ({"toServices": [{"k8sService": {"serviceName": "absent", "namespace": "x"}}]},
+     {"MCP-NET-009"}),
+])
+def test_cilium_egress_items(rule: Doc, expected: set[str]) -> None:
+    docs = corpus.build(corpus.HARDENED)
+    corpus._host_policy("CiliumNetworkPolicy", {**rule, "toPorts": corpus._HTTPS})(docs)
+    assert _rules(docs) == expected
+
+
+def test_gke_pattern_under_a_tld_is_every_destination() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    corpus._host_policy("FQDNNetworkPolicy", {"matches": [{"pattern": "*.com"}],
+                                              "ports": [{"protocol": "TCP", "port": 443}]})(docs)
+    assert _rules(docs) == {"MCP-NET-004"}
+
+
+@pytest.mark.parametrize("cidrs, expected", [
+    (["0.0.0.0/0"], {"MCP-NET-004", "MCP-NET-005"}),
+    (["169.254.169.254/32"], {"MCP-NET-005"}),
+    (["203.0.113.7/32"], set()),
+])
+def test_cidr_group_read_from_the_input(cidrs: list[str], expected: set[str]) -> None:
+    docs = corpus.build(corpus.HARDENED)
+    docs.append({"apiVersion": "cilium.io/v2alpha1", "kind": "CiliumCIDRGroup",
+                 "metadata": {"name": "egress"}, "spec": {"externalCIDRs": cidrs}})
+    corpus._host_policy("CiliumNetworkPolicy", {"toCIDRSet": [{"cidrGroupRef": "egress"}],
+                                                "toPorts": corpus._HTTPS})(docs)
+    assert _rules(docs) == expected
+
+
+def _service(name: str, ns: str, selector: Doc | None) -> Doc:
+    spec: Doc = {"ports": [{"port": 80}]}
+    if selector:
+        spec["selector"] = selector
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
+            "spec": spec}
+
+
+def test_to_services_resolved_through_endpoint_slices() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    ns = next(d for d in docs if d.get("kind") == "Deployment")["metadata"]["namespace"]
+    docs.append(_service("meta", ns, None))
+    docs.append({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                 "metadata": {"name": "meta-1", "namespace": ns,
+                              "labels": {"kubernetes.io/service-name": "meta"}},
+                 "addressType": "IPv4", "endpoints": [{"addresses": ["169.254.169.254"]}]})
+    corpus._host_policy("CiliumNetworkPolicy", {
+        "toServices": [{"k8sService": {"serviceName": "meta", "namespace": ns}}],
+        "toPorts": corpus._HTTPS})(docs)
+    assert _rules(docs) == {"MCP-NET-005"}
+
+
+def test_to_services_of_a_selecting_service_are_pods() -> None:
+    docs = corpus.build(corpus.HARDENED)
+    ns = next(d for d in docs if d.get("kind") == "Deployment")["metadata"]["namespace"]
+    docs.append(_service("db", ns, {"app": "db"}))
+    corpus._host_policy("CiliumNetworkPolicy", {
+        "toServices": [{"k8sService": {"serviceName": "db", "namespace": ns}}],
+        "toPorts": corpus._HTTPS})(docs)
+    assert _rules(docs) == set()
