@@ -387,3 +387,20 @@ def test_to_services_of_a_selecting_service_are_pods() -> None:
         "toServices": [{"k8sService": {"serviceName": "db", "namespace": ns}}],
         "toPorts": corpus._HTTPS})(docs)
     assert _rules(docs) == set()
+
+
+_ISSUE_18_CASES = [c for c in corpus.CASES if c.startswith((
+    "net-002-reapplied", "net-009-", "net-006-two-rules", "net-008-two-policies",
+    "net-003-bogons", "net-003-cilium-", "net-004-fqdn-tld", "net-004-fqdn-io",
+    "net-004-gke-tld", "net-004-cidr-group", "net-005-cidr-group", "net-005-fqdn-wildcard",
+    "net-005-reserved-host", "net-005-to-", "net-005-gke-metadata", "net-005-alibaba",
+    "net-005-tencent"))]
+
+
+def test_the_issue_18_cases_are_all_there() -> None:
+    assert len(_ISSUE_18_CASES) == 23
+
+
+@pytest.mark.parametrize("case", _ISSUE_18_CASES)
+def test_each_network_model_case_is_flagged_only_with_its_rule(case: str) -> None:
+    assert _rules(corpus.build(case)) == {corpus.CASES[case][0]}
