@@ -507,9 +507,11 @@ def _ports_together(
     for p in parts:
         for protocol, spans in p.ports[ptype].items():
             union[protocol] = union.get(protocol, IntervalSet()) | spans
-    names = sorted({*group.port_names.get(ptype, ()), *(name_of(p.doc) for p in parts)})
     for protocol in sorted(union):
         if union[protocol].covers(ALL_PORTS):
+            # Named only when reported: a namespace-wide group may hold thousands of policies.
+            names = sorted({*group.port_names.get(ptype, ()),
+                            *(name_of(p.doc) for p in parts)})
             yield hit(rule, w.doc, w.template_meta_path + ".labels",
                       f"{w.kind} {w.name}: the {ptype.lower()} rules of NetworkPolicies "
                       f"{', '.join(names)}, which all select it, together open every "
