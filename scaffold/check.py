@@ -29,6 +29,7 @@ from .policy import (
     select_rules,
     skips,
 )
+from .policy.model import last_applied
 from .report import FORMATS, REPORTERS, Report, Result, Source
 from .report.base import STDIN
 from .safetext import printable
@@ -94,9 +95,16 @@ def run(
                      ProblemCode.EMPTY)]
         )
     sources = {id(doc): src for doc, src in objects}
+    kept, replaced = last_applied([d for d, _ in objects])
+    for earlier, later in replaced:
+        src, by = sources[id(earlier)], sources[id(later)]
+        err.write(f"note: {_where(src)}: {printable(str(earlier.get('apiVersion')))} "
+                  f"{printable(str(earlier.get('kind')))} {printable(_display_name(earlier))} "
+                  f"is replaced by the one at {_where(by)} (kubectl apply keeps the last): "
+                  "only that one is judged\n")
     results = [
         (finding, sources[id(doc)])
-        for doc, finding in evaluate_objects([d for d, _ in objects], kube_version, rules)
+        for doc, finding in evaluate_objects(kept, kube_version, rules)
     ]
     summary = _summary(results, len(objects), len(files), kube_version)
     REPORTERS[fmt].write(out, Report(results, summary, rules, kube_version))
@@ -250,6 +258,10 @@ def _not_kubernetes(doc: Any) -> str:
     if api.startswith(_TOOL_GROUPS):
         return f"{kind} configures a tool, not the cluster"
     return ""
+
+
+def _where(src: Source) -> str:
+    return printable(src.file) + (f":{src.line}" if src.line is not None else "")
 
 
 def _display_name(doc: dict[str, Any]) -> str:

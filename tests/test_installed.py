@@ -147,7 +147,9 @@ def test_the_installed_copy_is_the_wheel_not_the_checkout(installed: Installed,
 
 
 def _changelog_version() -> str:
-    match = re.search(r"^## (\d+\.\d+\.\d+)\b", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    # The newest released section: "## 0.3.0 (unreleased)" collects changes not yet released.
+    match = re.search(r"^## (\d+\.\d+\.\d+)\b(?! \(unreleased\))",
+                      (ROOT / "CHANGELOG.md").read_text(), re.M)
     assert match
     return match[1]
 

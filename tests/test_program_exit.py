@@ -43,7 +43,9 @@ def test_output_and_exit_codes_are_main_s(cli: Callable[..., Any]) -> None:
 
 
 def _newest_changelog_version() -> str:
-    match = re.search(r"^## (\d+\.\d+\.\d+)\b", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    # The newest released section: "## 0.3.0 (unreleased)" collects changes not yet released.
+    match = re.search(r"^## (\d+\.\d+\.\d+)\b(?! \(unreleased\))",
+                      (ROOT / "CHANGELOG.md").read_text(), re.M)
     assert match, "CHANGELOG.md has no '## X.Y.Z' section"
     return match[1]
 

@@ -17,7 +17,7 @@ from typing import Any
 from .. import kubeversions
 from ..errors import InputError, Problem, ProblemCode
 from . import image, network, pod_security, rbac, resources, secrets
-from .model import PATTERNS, SEVERITIES, Context, Doc, Finding, Rule, as_dict
+from .model import PATTERNS, SEVERITIES, Context, Doc, Finding, Rule, as_dict, last_applied
 from .registry import registered
 
 __all__ = [
@@ -127,7 +127,9 @@ def evaluate_objects(
     (default: every rule) limits the run, as ``--select``/``--skip`` do.
     """
     version = parse_kube_version(kube_version)
-    docs = [d for d in documents if isinstance(d, dict)]
+    # What kubectl apply leaves: a later object of the same group, kind, namespace and name
+    # replaces the earlier one (Context judges the last; check notes each on stderr).
+    docs = last_applied([d for d in documents if isinstance(d, dict)])[0]
     ctx = Context(docs, version)
     order = {id(d): i for i, d in enumerate(docs)}
     rule_order = {rule_id: i for i, rule_id in enumerate(RULES)}

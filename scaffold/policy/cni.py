@@ -26,7 +26,11 @@ from ..fqdnpolicy import CILIUM_KIND, GKE_KIND
 from .model import Context, Doc, Workload, as_dict, as_list, name_of, namespace_of, selector_matches
 
 CILIUM_CLUSTERWIDE_KIND = "CiliumClusterwideNetworkPolicy"
-KINDS = (CILIUM_KIND, CILIUM_CLUSTERWIDE_KIND, GKE_KIND)
+CIDR_GROUP_KIND = "CiliumCIDRGroup"
+# The label an EndpointSlice carries naming its Service (discovery.k8s.io/v1).
+_SERVICE_NAME = "kubernetes.io/service-name"
+CILIUM_KINDS = (CILIUM_KIND, CILIUM_CLUSTERWIDE_KIND)
+KINDS = (*CILIUM_KINDS, GKE_KIND)
 
 # Cilium label sources a pod's Kubernetes labels match under (k8s: and any:); the labels
 # Cilium derives for a pod's namespace and ServiceAccount (pkg/k8s/apis/cilium.io/const.go).
@@ -61,6 +65,8 @@ class EgressRule:
     blocks: list[tuple[str, BlockKey]] = field(default_factory=list)  # (path, block)
     open: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     metadata: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    dns_only: bool = False  # the rule's ports are port 53 and nothing else
+    unjudged: list[tuple[str, str]] = field(default_factory=list)  # (path, why): MCP-NET-009
 
 
 def _specs(doc: Doc) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -100,20 +106,31 @@ def _endpoint_selects(doc: Doc, spec: dict[str, Any], w: Workload) -> bool:
     return selector_matches(translated, labels)
 
 
-def _isolates_egress(spec: dict[str, Any]) -> bool:
-    # A rule set with egress (or egressDeny) rules puts its endpoints in default-deny for
-    # egress, unless enableDefaultDeny.egress is false.
-    if as_dict(spec.get("enableDefaultDeny")).get("egress") is False:
+def _isolates(spec: dict[str, Any], direction: str) -> bool:
+    # A rule set with rules (allow or deny) in a direction puts its endpoints in default-deny
+    # for that direction, unless enableDefaultDeny says false for it ("Policy Enforcement
+    # Modes", docs.cilium.io): `ingress: [{}]` is Cilium's default-deny.
+    if as_dict(spec.get("enableDefaultDeny")).get(direction) is False:
         return False
-    return bool(as_list(spec.get("egress")) or as_list(spec.get("egressDeny")))
+    return bool(as_list(spec.get(direction)) or as_list(spec.get(f"{direction}Deny")))
+
+
+def _isolated(ctx: Context, direction: str) -> set[int]:
+    sets = [(doc, spec) for doc in ctx.of_kind(CILIUM_KIND, CILIUM_CLUSTERWIDE_KIND)
+            for _, spec in _specs(doc) if _isolates(spec, direction)]
+    return {id(w) for w in ctx.workloads
+            if any(_endpoint_selects(doc, spec, w) for doc, spec in sets)}
 
 
 def egress_isolated(ctx: Context) -> set[int]:
     """ids of the workloads a Cilium policy isolates for egress."""
-    sets = [(doc, spec) for doc in ctx.of_kind(CILIUM_KIND, CILIUM_CLUSTERWIDE_KIND)
-            for _, spec in _specs(doc) if _isolates_egress(spec)]
-    return {id(w) for w in ctx.workloads
-            if any(_endpoint_selects(doc, spec, w) for doc, spec in sets)}
+    return _isolated(ctx, "egress")
+
+
+def ingress_isolated(ctx: Context) -> set[int]:
+    """ids of the workloads a Cilium policy isolates for ingress (a CCNP default-deny plus a
+    CNP allowing the ingress controller is isolation, as a NetworkPolicy pair is)."""
+    return _isolated(ctx, "ingress")
 
 
 def _every_namespace(doc: Doc, selector: dict[str, Any]) -> bool:
@@ -163,48 +180,164 @@ def _cidr_key(text: Any, excepts: Any = ()) -> BlockKey | None:
     return cidr, tuple(str(e) for e in as_list(excepts))
 
 
-def _cilium_rule(doc: Doc, path: str, what: str, item: dict[str, Any]) -> EgressRule:
-    out = EgressRule(doc, path, what)
-    if not any(as_list(item.get(key)) for key in _TO) and (item.get("toPorts")
-                                                              or item.get("icmps")):
-        out.open.append((path, f"{what} has no to* selector (only ports): every destination "
-                               "is allowed, cloud metadata included"))
-    for i, peer in enumerate(as_list(item.get("toEndpoints"))):
-        if _every_namespace(doc, as_dict(peer)) and not _dns_only(item.get("toPorts")):
-            out.open.append((f"{path}.toEndpoints[{i}]", f"{what} allows endpoints in every "
-                                                         "namespace"))
-    for i, entity in enumerate(as_list(item.get("toEntities"))):
-        where = f"{path}.toEntities[{i}]"
-        entity = str(entity)  # an unhashable value is no entity, never a crash
-        if entity in _OPEN_ENTITIES:
-            out.open.append((where, f"{what} allows toEntities {entity}: "
-                                    f"{_OPEN_ENTITIES[entity]}"))
-        if entity in _METADATA_ENTITIES:
-            out.metadata.append((where, f"{what} allows toEntities {entity}, which reaches "
-                                        "cloud metadata (169.254.169.254) or the node that "
-                                        "serves it"))
-    for i, cidr in enumerate(as_list(item.get("toCIDR"))):
+def _cilium_rule(ctx: Context, doc: Doc, path: str, what: str, item: dict[str, Any],
+                 way: str = "to") -> EgressRule:
+    """One Cilium rule read in direction ``way`` ("to": egress, "from": ingress)."""
+    out = EgressRule(doc, path, what, dns_only=_dns_only(item.get("toPorts")))
+    anyone = "destination" if way == "to" else "source"
+    selectors = _TO if way == "to" else (*("from" + k[2:] for k in _TO if k not in (
+        "toServices", "toFQDNs")), "fromRequires")
+    if not any(as_list(item.get(key)) for key in selectors) and (item.get("toPorts")
+                                                                    or item.get("icmps")):
+        out.open.append((path, f"{what} has no {way}* selector (only ports): every {anyone} "
+                               "is allowed" + (", cloud metadata included" if way == "to"
+                                               else "")))
+    for i, peer in enumerate(as_list(item.get(f"{way}Endpoints"))):
+        where = f"{path}.{way}Endpoints[{i}]"
+        reserved = _reserved(as_dict(peer))
+        if reserved is not None:
+            _entity(out, where, what, reserved, way, "the reserved label")
+        elif _every_namespace(doc, as_dict(peer)) and not _dns_only(item.get("toPorts")):
+            out.open.append((where, f"{what} allows endpoints in every namespace"))
+    for i, entity in enumerate(as_list(item.get(f"{way}Entities"))):
+        _entity(out, f"{path}.{way}Entities[{i}]", what, str(entity), way, f"{way}Entities")
+    for i, _ in enumerate(as_list(item.get(f"{way}Nodes"))):
+        if way == "to":
+            out.metadata.append((f"{path}.toNodes[{i}]", f"{what} allows toNodes: the nodes "
+                                 "answer for host-network metadata proxies and reach "
+                                 "169.254.169.254 themselves"))
+    for i, cidr in enumerate(as_list(item.get(f"{way}CIDR"))):
         key = _cidr_key(cidr)
         if key is not None:
-            out.blocks.append((f"{path}.toCIDR[{i}]", key))
-    for i, entry in enumerate(as_list(item.get("toCIDRSet"))):
-        e = as_dict(entry)
+            out.blocks.append((f"{path}.{way}CIDR[{i}]", key))
+    for i, entry in enumerate(as_list(item.get(f"{way}CIDRSet"))):
+        e, where = as_dict(entry), f"{path}.{way}CIDRSet[{i}]"
+        if "cidrGroupRef" in e:
+            _cidr_group(ctx, out, where, what, e)
+            continue
         key = _cidr_key(e.get("cidr"), e.get("except"))
         if key is not None:
-            out.blocks.append((f"{path}.toCIDRSet[{i}]", key))
-    for i, fqdn in enumerate(as_list(item.get("toFQDNs"))):
-        f = as_dict(fqdn)
-        _names(out, f"{path}.toFQDNs[{i}]", what, f.get("matchName"), f.get("matchPattern"))
+            out.blocks.append((where, key))
+    for i, _ in enumerate(as_list(item.get(f"{way}Groups"))):
+        out.unjudged.append((f"{path}.{way}Groups[{i}]", f"{what} allows {way}Groups (a "
+                             "cloud provider's security groups): the addresses are not in "
+                             "the input"))
+    if way == "to":
+        for i, fqdn in enumerate(as_list(item.get("toFQDNs"))):
+            f = as_dict(fqdn)
+            _names(out, f"{path}.toFQDNs[{i}]", what, f.get("matchName"),
+                   f.get("matchPattern"))
+        for i, service in enumerate(as_list(item.get("toServices"))):
+            _service(ctx, out, f"{path}.toServices[{i}]", what, doc, as_dict(service))
     return out
 
 
+# Cilium's reserved identities, selectable as `reserved:<name>` labels in to/fromEndpoints
+# (pkg/labels/reserved.go); read as the entity of the same name.
+_RESERVED = "reserved:"
+
+
+def _reserved(selector: dict[str, Any]) -> str | None:
+    for key in as_dict(selector.get("matchLabels")):
+        if str(key).startswith(_RESERVED):
+            return str(key)[len(_RESERVED):]
+    for expr in as_list(selector.get("matchExpressions")):
+        key = str(as_dict(expr).get("key"))
+        if key.startswith(_RESERVED) and as_dict(expr).get("operator") in ("Exists", "In"):
+            return key[len(_RESERVED):]
+    return None
+
+
+def _entity(out: EgressRule, where: str, what: str, entity: str, way: str,
+            spelled: str) -> None:
+    if entity in _OPEN_ENTITIES:
+        out.open.append((where, f"{what} allows {spelled} {entity}: "
+                                f"{_OPEN_ENTITIES[entity]}"))
+    if way == "to" and entity in _METADATA_ENTITIES:
+        out.metadata.append((where, f"{what} allows {spelled} {entity}, which reaches "
+                                    "cloud metadata (169.254.169.254) or the node that "
+                                    "serves it"))
+
+
+def _cidr_group(ctx: Context, out: EgressRule, where: str, what: str,
+                entry: dict[str, Any]) -> None:
+    """A cidrGroupRef read through the CiliumCIDRGroup of that name in the input (its
+    spec.externalCIDRs); a group not in the input cannot be judged."""
+    name = entry.get("cidrGroupRef")
+    groups = [g for g in ctx.of_kind(CIDR_GROUP_KIND) if name_of(g) == name]
+    if not groups:
+        out.unjudged.append((where, f"{what} allows cidrGroupRef {name!r}, a CiliumCIDRGroup "
+                                    "that is not in the input"))
+        return
+    for cidr in as_list(as_dict(groups[-1].get("spec")).get("externalCIDRs")):
+        key = _cidr_key(cidr, entry.get("except"))
+        if key is not None:
+            out.blocks.append((where, key))
+
+
+def _service(ctx: Context, out: EgressRule, where: str, what: str, doc: Doc,
+             entry: dict[str, Any]) -> None:
+    """toServices through the Services and EndpointSlices (or Endpoints) of the input: a
+    Service with a selector sends to pods; one without sends to the addresses of its
+    EndpointSlices, judged as CIDRs (a metadata address among them is MCP-NET-005)."""
+    ref = as_dict(entry.get("k8sService"))
+    if not ref:
+        out.unjudged.append((where, f"{what} allows toServices by selector: the services it "
+                                    "selects are not judged"))
+        return
+    name = ref.get("serviceName")
+    namespace = ref.get("namespace") or namespace_of(doc)
+    services = [s for s in ctx.of_kind("Service")
+                if name_of(s) == name and namespace_of(s) == namespace]
+    if not services:
+        out.unjudged.append((where, f"{what} allows toServices {namespace}/{name}, a Service "
+                                    "that is not in the input"))
+        return
+    if as_dict(as_dict(services[-1].get("spec")).get("selector")):
+        return  # its backends are pods the selector picks: inside the cluster
+    addresses: list[Any] = []
+    for eps in ctx.of_kind("EndpointSlice"):
+        labels = as_dict(as_dict(eps.get("metadata")).get("labels"))
+        if namespace_of(eps) == namespace and labels.get(_SERVICE_NAME) == name:
+            for endpoint in as_list(eps.get("endpoints")):
+                addresses += as_list(as_dict(endpoint).get("addresses"))
+    for ep in ctx.of_kind("Endpoints"):
+        if namespace_of(ep) == namespace and name_of(ep) == name:
+            for subset in as_list(ep.get("subsets")):
+                addresses += [as_dict(a).get("ip")
+                              for a in as_list(as_dict(subset).get("addresses"))]
+    if not addresses:
+        out.unjudged.append((where, f"{what} allows toServices {namespace}/{name}, a Service "
+                                    "without a selector whose endpoints are not in the "
+                                    "input"))
+    for address in addresses:
+        key = _cidr_key(address)
+        if key is not None:
+            out.blocks.append((where, key))
+
+
 def _names(out: EgressRule, where: str, what: str, name: Any, pattern: Any) -> None:
+    """A host name or pattern as the addresses it may resolve to: a pattern matching every
+    name under a top-level domain (``*.com``, ``**.io``) is the internet (anyone can register
+    such a name and point it anywhere); one whose last label is a wildcard
+    (``metadata.google.*``) matches ``.internal`` names too."""
     if pattern is not None and _all_names(pattern):
         out.open.append((where, f"{what} allows every host name (pattern {pattern!r}): "
                                 "every destination"))
         out.metadata.append((where, f"{what} allows every host name (pattern {pattern!r}), "
                                     "metadata.google.internal included"))
         return
+    if pattern is not None:
+        labels = str(pattern).strip().lower().rstrip(".").split(".")
+        fixed = [label for label in labels if "*" not in label]
+        if "*" in labels[-1]:
+            out.metadata.append((where, f"{what} allows pattern {pattern!r}, whose top-level "
+                                        "domain is a wildcard: names under .internal (cloud "
+                                        "metadata) match it"))
+        elif len(fixed) <= 1 and not _internal(pattern):
+            out.open.append((where, f"{what} allows every name under .{labels[-1]} (pattern "
+                                    f"{pattern!r}): anyone can register one and point it at "
+                                    "any address, so every destination"))
     for text in (name, pattern):
         if text is not None and _internal(text):
             out.metadata.append((where, f"{what} allows {text!r}: names under "
@@ -233,7 +366,19 @@ def egress_rules(ctx: Context) -> list[list[EgressRule]]:
         else:
             for where, spec in _specs(doc):
                 for i, item in enumerate(as_list(spec.get("egress"))):
-                    rules.append(_cilium_rule(doc, f"{where}.egress[{i}]",
+                    rules.append(_cilium_rule(ctx, doc, f"{where}.egress[{i}]",
                                               f"{who} egress rule {i}", as_dict(item)))
         out.append(rules)
+    return out
+
+
+def ingress_rules(ctx: Context) -> list[list[EgressRule]]:
+    """Per Cilium policy (in input order), its ingress allow rules read (``from*``)."""
+    out: list[list[EgressRule]] = []
+    for doc in ctx.of_kind(CILIUM_KIND, CILIUM_CLUSTERWIDE_KIND):
+        who = f"{doc.get('kind')} {name_of(doc)}"
+        out.append([_cilium_rule(ctx, doc, f"{where}.ingress[{i}]", f"{who} ingress rule {i}",
+                                 as_dict(item), "from")
+                    for where, spec in _specs(doc)
+                    for i, item in enumerate(as_list(spec.get("ingress")))])
     return out

@@ -83,6 +83,79 @@ def meta(doc: Doc) -> dict[str, Any]:
     return as_dict(doc.get("metadata"))
 
 
+def group_of(doc: Doc) -> str | None:
+    """The API group of an object: ``apps`` for ``apps/v1``, ``""`` for the core ``v1``;
+    None when ``apiVersion`` is missing or not a string (the schema check reports it)."""
+    api = doc.get("apiVersion")
+    if not isinstance(api, str) or not api:
+        return None
+    return api.rpartition("/")[0]
+
+
+# The API group of each kind the engine reads by name (Kubernetes API reference; Cilium
+# pkg/k8s/apis/cilium.io; GKE networking.gke.io; the Secrets Store CSI driver). A kind of the
+# same name in another group (Calico's and Antrea's NetworkPolicy, a CRD named Role) is
+# another kind: `of_kind("NetworkPolicy")` never returns a projectcalico.org one.
+KIND_GROUPS: dict[str, str] = {
+    **dict.fromkeys(("Pod", "Service", "ServiceAccount", "Secret", "ConfigMap", "Namespace",
+                     "Endpoints", "ReplicationController", "PersistentVolumeClaim"), ""),
+    **dict.fromkeys(("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"), "apps"),
+    **dict.fromkeys(("Job", "CronJob"), "batch"),
+    "NetworkPolicy": "networking.k8s.io",
+    **dict.fromkeys(("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"),
+                    "rbac.authorization.k8s.io"),
+    "EndpointSlice": "discovery.k8s.io",
+    **dict.fromkeys(("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"),
+                    "policy.networking.k8s.io"),
+    **dict.fromkeys(("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy",
+                     "CiliumCIDRGroup"), "cilium.io"),
+    "FQDNNetworkPolicy": "networking.gke.io",
+    "SecretProviderClass": "secrets-store.csi.x-k8s.io",
+}
+
+
+def is_kind(doc: Doc, kind: str) -> bool:
+    """Whether ``doc`` is of ``kind`` in that kind's own API group (KIND_GROUPS; any group
+    for a kind not listed there). An object without an apiVersion is matched by kind alone:
+    kubectl refuses it, and the rules still say what is wrong with it."""
+    if doc.get("kind") != kind:
+        return False
+    group, expected = group_of(doc), KIND_GROUPS.get(kind)
+    return expected is None or group is None or group == expected
+
+
+def identity(doc: Doc) -> tuple[str, str, str, str] | None:
+    """(group, kind, namespace, name) as the API server keys an object, or None when the
+    object lacks a kind or a name (then it replaces nothing)."""
+    kind, name, group = doc.get("kind"), name_of(doc), group_of(doc)
+    if not isinstance(kind, str) or not kind or not name or group is None:
+        return None
+    return group, kind, namespace_of(doc), name
+
+
+def last_applied(documents: list[Doc]) -> tuple[list[Doc], list[tuple[Doc, Doc]]]:
+    """The documents as ``kubectl apply`` leaves them, and (replaced, replacement) pairs.
+
+    Applying a second object with the same group, kind, namespace and name replaces the
+    first (its last-applied configuration is the second's), so only the last one is judged:
+    a second default-deny listing only Ingress un-isolates egress.
+    """
+    last: dict[tuple[str, str, str, str], Doc] = {}
+    for doc in documents:
+        key = identity(doc)
+        if key is not None:
+            last[key] = doc
+    kept: list[Doc] = []
+    replaced: list[tuple[Doc, Doc]] = []
+    for doc in documents:
+        key = identity(doc)
+        if key is None or last[key] is doc:
+            kept.append(doc)
+        else:
+            replaced.append((doc, last[key]))
+    return kept, replaced
+
+
 def name_of(doc: Doc) -> str:
     """metadata.name, or '' when absent."""
     value = meta(doc).get("name")
@@ -234,7 +307,7 @@ def _join(keys: tuple[Any, ...]) -> str:
 def workload(doc: Doc) -> Workload | None:
     """The Workload view of a document of a built-in workload kind, or None."""
     kind = doc.get("kind")
-    if not isinstance(kind, str) or kind not in _POD_SPEC_PATHS:
+    if not isinstance(kind, str) or kind not in _POD_SPEC_PATHS or not is_kind(doc, kind):
         return None
     keys = _POD_SPEC_PATHS[kind]
     node: Any = doc
@@ -265,9 +338,10 @@ _NO_PODS = frozenset({
 
 
 def _never_has_pods(doc: Doc) -> bool:
-    group = str(doc.get("apiVersion", "")).rpartition("/")[0]
-    builtin = "." not in group or group.endswith(".k8s.io")
-    return builtin and doc.get("kind") in _NO_PODS
+    kind = doc.get("kind")
+    return isinstance(kind, str) and kind in _NO_PODS and (
+        is_kind(doc, kind) if kind in KIND_GROUPS
+        else "." not in (group_of(doc) or "") or str(group_of(doc)).endswith(".k8s.io"))
 
 
 def find_pod_specs(doc: Doc) -> tuple[list[Workload], list[tuple[str, str]]]:
@@ -353,6 +427,8 @@ class Context:
     _kinds: dict[tuple[str, ...], list[Doc]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        # What kubectl apply leaves: the last object of each group/kind/namespace/name.
+        self.documents = last_applied(self.documents)[0]
         # Built-in kinds by their documented path; any other kind by shape, so a privileged
         # Argo Rollout is judged like a privileged Deployment.
         for doc in self.documents:
@@ -376,9 +452,11 @@ class Context:
         return result
 
     def of_kind(self, *kinds: str) -> Iterator[Doc]:
-        """The documents of the given kinds, in input order (looked up once per kinds: many
-        rules ask for the same ones)."""
+        """The documents of the given kinds, each in its own API group (:func:`is_kind`),
+        in input order (looked up once per kinds: many rules ask for the same ones)."""
         found = self._kinds.get(kinds)
         if found is None:
-            found = self._kinds[kinds] = [d for d in self.documents if d.get("kind") in kinds]
+            found = self._kinds[kinds] = [
+                d for d in self.documents
+                if d.get("kind") in kinds and is_kind(d, str(d.get("kind")))]
         return iter(found)

@@ -10,6 +10,7 @@ namespaceSelector is judged by the namespaces it can select; ports by the number
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from typing import Any
 
 from .. import netranges
 from ..netranges import Net
-from . import cni
+from . import cni, netkinds
+from .intervals import ALL_PORTS, IntervalSet
 from .model import (
     POD_SPEC,
     Context,
@@ -42,7 +44,6 @@ _NAME_LABEL = "kubernetes.io/metadata.name"
 # Labels that every pod of a kind of controller carries, so Exists on them narrows nothing.
 _UNIVERSAL_POD_LABELS = frozenset({"pod-template-hash", "controller-revision-hash"})
 _DNS_PORT = 53
-_ALL_PORTS = (1, 65535)
 
 
 # ---- what one peer, one set of blocks, one ports list allows -------------------------------
@@ -111,7 +112,7 @@ def _wide(blocks: Iterable[Net], ingress: bool) -> str:
         if netranges.covers(reach, private):
             return f"the private range {private}"
     if ingress:
-        special = [*netranges.PRIVATE, *netranges.NEVER_REACHABLE]
+        special = [*netranges.PRIVATE, *netranges.JUDGED_UNREACHABLE, *netranges.BOGONS]
         for everyone in netranges.INTERNET:
             if any(n.version == everyone.version for n in reach) and netranges.covers(
                     [*reach, *special], everyone):
@@ -127,11 +128,31 @@ def _port_ranges(ports: list[Any]) -> dict[str, list[tuple[int, int]]]:
         protocol = str(e.get("protocol") or "TCP")
         port, end = e.get("port"), e.get("endPort")
         if "port" not in e or port is None:
-            out[protocol].append(_ALL_PORTS)  # a protocol without a port: all of them
+            out[protocol].append(ALL_PORTS.spans[0])  # a protocol without a port: all of them
         elif isinstance(port, int) and not isinstance(port, bool):
             last = end if isinstance(end, int) and not isinstance(end, bool) else port
             out[protocol].append((port, max(port, last)))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _ports_of(text: str) -> dict[str, IntervalSet]:
+    return {protocol: IntervalSet.of(ranges)
+            for protocol, ranges in _port_ranges(json.loads(text)).items()}
+
+
+def _rule_ports(ports: Any) -> dict[str, IntervalSet]:
+    """The numeric ports one rule opens per protocol (no ``ports``: every port of TCP, UDP
+    and SCTP, the protocols a NetworkPolicy port may name); cached by the list's text, since
+    every base repeats the same few lists."""
+    items = as_list(ports)
+    if not items:
+        return {protocol: ALL_PORTS for protocol in ("TCP", "UDP", "SCTP")}
+    try:
+        text = json.dumps(items, sort_keys=True)
+    except (TypeError, ValueError):
+        return {}
+    return _ports_of(text)
 
 
 def opens_every_port(ports: Any) -> str:
@@ -139,13 +160,8 @@ def opens_every_port(ports: Any) -> str:
     items = as_list(ports)
     if not items:
         return "has no 'ports': every port is open"
-    for protocol, ranges in _port_ranges(items).items():
-        covered = _ALL_PORTS[0] - 1
-        for first, last in sorted(ranges):
-            if first > covered + 1:
-                break
-            covered = max(covered, last)
-        if covered >= _ALL_PORTS[1]:
+    for protocol, spans in _rule_ports(items).items():
+        if spans.covers(ALL_PORTS):
             return f"opens every {protocol} port"
     return ""
 
@@ -172,7 +188,12 @@ def _metadata_reached(key: BlockKey) -> list[Net]:
         return []
     if cidr.prefixlen == cidr.max_prefixlen:
         return [e for e in netranges.CREDENTIAL_ENDPOINTS if netranges.touches(reach, e)]
-    return [r for r in netranges.NEVER_REACHABLE if netranges.touches(reach, r)]
+    return [r for r in netranges.JUDGED_UNREACHABLE if netranges.touches(reach, r)]
+
+
+def _dns_to_resolver(key: BlockKey, dns_only: bool) -> bool:
+    """A rule allowing only DNS to 169.254.169.254/32: GKE Cloud DNS's resolver, not IMDS."""
+    return dns_only and netranges.parse(key[0]) == netranges.CLOUD_DNS_RESOLVER
 
 
 # ---- per policy -------------------------------------------------------------------------
@@ -193,6 +214,9 @@ class _Policy:
     types: frozenset[str]
     reach: dict[str, list[Net]] = field(default_factory=dict)  # direction -> addresses
     wide: dict[str, bool] = field(default_factory=dict)  # direction -> flagged inside
+    # direction -> protocol -> the numeric ports its rules open, added up over the rules
+    ports: dict[str, dict[str, IntervalSet]] = field(default_factory=dict)
+    every_port: dict[str, bool] = field(default_factory=dict)  # some rule opens every port
 
 
 _DIRECTIONS = (("Ingress", "ingress", "from"), ("Egress", "egress", "to"))
@@ -216,8 +240,13 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
         keys_all: list[BlockKey] = []
         if ptype not in types:
             continue
+        ports: dict[str, IntervalSet] = {}
         for index, item in enumerate(as_list(spec.get(section))):
             rule, path = as_dict(item), f"spec.{section}[{index}]"
+            for protocol, spans in _rule_ports(rule.get("ports")).items():
+                ports[protocol] = ports.get(protocol, IntervalSet()) | spans
+            if opens_every_port(rule.get("ports")):
+                info.every_port[ptype] = True
             what = f"{who} {section} rule {index}"
             peers = as_list(rule.get(peers_key))
             if not peers:
@@ -259,6 +288,7 @@ def _judge_policy(policy: Doc) -> tuple[_Policy, list[Hit]]:
             flagged = flagged or rule_flagged
             keys_all += keys_rule
         info.reach[ptype] = list(_reach(tuple(keys_all)))
+        info.ports[ptype] = ports
         if not flagged:
             wide = _blocks_wide(tuple(keys_all), ingress)
             if wide:
@@ -339,10 +369,21 @@ class _Group:
     reach: dict[str, list[Net]] = field(default_factory=lambda: defaultdict(list))
     names: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     wide: dict[str, bool] = field(default_factory=lambda: defaultdict(bool))
+    ports: dict[str, dict[str, IntervalSet]] = field(default_factory=lambda: defaultdict(dict))
+    port_names: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    every_port: dict[str, bool] = field(default_factory=lambda: defaultdict(bool))
 
     def add(self, info: _Policy) -> None:
         self.members.append(info)
         self.types |= info.types
+        for ptype, by_protocol in info.ports.items():
+            if ptype not in info.types or not by_protocol:
+                continue
+            mine = self.ports[ptype]
+            for protocol, spans in by_protocol.items():
+                mine[protocol] = mine.get(protocol, IntervalSet()) | spans
+            self.port_names[ptype].append(name_of(info.doc))
+            self.every_port[ptype] = self.every_port[ptype] or info.every_port.get(ptype, False)
         for ptype, reach in info.reach.items():
             if ptype in info.types and reach:
                 self.reach[ptype] = netranges.collapse([*self.reach[ptype], *reach])
@@ -427,8 +468,8 @@ def _network(ctx: Context) -> _Network:
 
 
 def _isolation(ctx: Context, ptype: str, rule: Rule, why: str) -> Iterator[Hit]:
-    # A Cilium policy with egress rules isolates the pods it selects for egress too.
-    isolated = ctx.shared(cni.egress_isolated) if ptype == "Egress" else set()
+    # A Cilium policy with rules in a direction isolates the pods it selects for it too.
+    isolated = ctx.shared(cni.egress_isolated if ptype == "Egress" else cni.ingress_isolated)
     for w, group, selecting in ctx.shared(_network).selected:
         if ptype not in group.types and not any(ptype in p.types for p in selecting) \
                 and id(w) not in isolated:
@@ -450,6 +491,31 @@ def _every_port(ctx: Context, ptype: str, rule: Rule) -> Iterator[Hit]:
         why = opens_every_port(item.get("ports"))
         if why:
             yield hit(rule, policy, path, f"{what} {why}")
+    for w, group, selecting in ctx.shared(_network).selected:
+        yield from _ports_together(w, group, selecting, ptype, rule)
+
+
+def _ports_together(
+    w: Workload, group: _Group, selecting: list[_Policy], ptype: str, rule: Rule
+) -> Iterator[Hit]:
+    """Ports add up: the rules of every policy selecting a pod, judged as one set per
+    protocol (1-32767 in one rule and 32768-65535 in another open every port)."""
+    parts = [p for p in selecting if ptype in p.types and p.ports.get(ptype)]
+    if group.every_port.get(ptype) or any(p.every_port.get(ptype) for p in parts):
+        return  # a rule alone opens every port: reported on its policy
+    union: dict[str, IntervalSet] = dict(group.ports.get(ptype, {}))
+    for p in parts:
+        for protocol, spans in p.ports[ptype].items():
+            union[protocol] = union.get(protocol, IntervalSet()) | spans
+    for protocol in sorted(union):
+        if union[protocol].covers(ALL_PORTS):
+            # Named only when reported: a namespace-wide group may hold thousands of policies.
+            names = sorted({*group.port_names.get(ptype, ()),
+                            *(name_of(p.doc) for p in parts)})
+            yield hit(rule, w.doc, w.template_meta_path + ".labels",
+                      f"{w.kind} {w.name}: the {ptype.lower()} rules of NetworkPolicies "
+                      f"{', '.join(names)}, which all select it, together open every "
+                      f"{protocol} port")
 
 
 _MEANING = """NetworkPolicies only add allowances, so the rules judge what a pod can reach,
@@ -464,7 +530,9 @@ same pod (reported on the workload). Covering a whole private range (10/8, 172.1
 192.168/16, 100.64/10, 127/8, fc00::/7, ::1) is open to all"""
 _PORTS = """`ports` missing or empty, an entry with a protocol and no `port`, or numeric
 ranges (`port`...`endPort`, in any number of pieces) covering 1-65535 for one protocol. Named
-ports count as one port."""
+ports count as one port. The ports of every rule of every policy that selects the same pod
+are added up per protocol too (reported on the workload): two rules, or two policies, whose
+ranges together cover 1-65535 open every port."""
 _WORKLOADS = [POD_SPEC]
 _CNI_OPEN = """Cilium and GKE policies: a Cilium egress rule with only `toPorts` (no `to*`
 selector), `toEntities` `world`, `world-ipv4`, `world-ipv6`, `all` or `cluster`, `toFQDNs`
@@ -484,7 +552,9 @@ answer for host-network metadata proxies), host names under `.internal`
     fix="Add a NetworkPolicy in the workload's namespace that selects it with policyTypes "
     "[Ingress, Egress] (and a default-deny policy with podSelector: {}).",
     description="""Check a whole base or the `kubectl kustomize` output together: a policy
-    in another file does not count.""",
+    in another file does not count. A CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy
+    with `ingress` or `ingressDeny` rules (`ingress: [{}]` is Cilium's default-deny) whose
+    `endpointSelector` selects the pods isolates them too.""",
 )
 def no_ingress_policy(ctx: Context) -> Iterator[Hit]:
     return _isolation(ctx, "Ingress", no_ingress_policy, "every pod may connect to it")
@@ -506,17 +576,22 @@ def no_egress_policy(ctx: Context) -> Iterator[Hit]:
 
 @rule(
     "MCP-NET-003", P, "high", "Ingress rule allows all sources",
-    kinds=["NetworkPolicy", POD_SPEC],
+    kinds=["NetworkPolicy", POD_SPEC, *cni.CILIUM_KINDS],
     fix="Give every ingress rule a 'from' naming the ingress controller's namespace (and pods) "
     "with matchLabels kubernetes.io/metadata.name; never a namespaceSelector that only "
     "excludes (empty, NotIn, DoesNotExist), nor ipBlocks that together cover 0.0.0.0/0 or a "
     "private range.",
     description=f"""{_MEANING} {_NAMESPACES} {_BLOCKS}, and so is covering the whole internet
-    of a family apart from the private and metadata ranges. Two `/1` blocks are
-    `0.0.0.0/0`.""",
+    of a family apart from the private, metadata and bogon ranges (240.0.0.0/4, multicast,
+    documentation ranges: no one's on the internet). Two `/1` blocks are `0.0.0.0/0`. Cilium
+    ingress rules too: `fromEntities` (or a `reserved:` label in `fromEndpoints`) `world`,
+    `all` or `cluster`, a rule with only `toPorts`, `fromEndpoints` reaching every namespace,
+    `fromCIDR`/`fromCIDRSet` judged as ipBlocks.""",
 )
 def ingress_from_all(ctx: Context) -> Iterator[Hit]:
-    return _open(ctx, "Ingress", ingress_from_all)
+    yield from _open(ctx, "Ingress", ingress_from_all)
+    for rules in ctx.shared(cni.ingress_rules):
+        yield from _cni_open(rules, ingress_from_all, True)
 
 
 @rule(
@@ -535,34 +610,35 @@ def ingress_from_all(ctx: Context) -> Iterator[Hit]:
 def egress_to_all(ctx: Context) -> Iterator[Hit]:
     yield from _open(ctx, "Egress", egress_to_all)
     for rules in ctx.shared(cni.egress_rules):
-        yield from _cni_open(rules)
+        yield from _cni_open(rules, egress_to_all, False)
 
 
-def _cni_open(rules: list[cni.EgressRule]) -> Iterator[Hit]:
-    """MCP-NET-004 in one Cilium or GKE policy: what opens every destination, and its CIDRs
-    judged as ipBlocks (per CIDR, per rule, over the policy)."""
+def _cni_open(rules: list[cni.EgressRule], open_rule: Rule, ingress: bool) -> Iterator[Hit]:
+    """MCP-NET-003/004 in one Cilium or GKE policy: what opens every source or destination,
+    and its CIDRs judged as ipBlocks (per CIDR, per rule, over the policy)."""
     flagged = False
     for r in rules:
         rule_flagged = bool(r.open)
-        yield from (hit(egress_to_all, r.doc, path, why) for path, why in r.open)
+        yield from (hit(open_rule, r.doc, path, why) for path, why in r.open)
         for path, key in r.blocks:
-            wide = _blocks_wide((key,), False)
+            wide = _blocks_wide((key,), ingress)
             if wide:
                 rule_flagged = True
-                yield hit(egress_to_all, r.doc, path,
+                yield hit(open_rule, r.doc, path,
                           f"{r.what} allows CIDR {key[0]}, which covers {wide} without "
                           "excepting it")
-        wide = "" if rule_flagged else _blocks_wide(tuple(k for _, k in r.blocks), False)
+        wide = "" if rule_flagged else _blocks_wide(tuple(k for _, k in r.blocks), ingress)
         if wide:
             rule_flagged = True
-            yield hit(egress_to_all, r.doc, r.path,
+            yield hit(open_rule, r.doc, r.path,
                       f"{r.what} has CIDRs that together cover {wide}")
         flagged = flagged or rule_flagged
     keys = tuple(k for r in rules for _, k in r.blocks)
-    wide = "" if flagged or not rules else _blocks_wide(keys, False)
+    wide = "" if flagged or not rules else _blocks_wide(keys, ingress)
     if wide:
         doc = rules[0].doc
-        yield hit(egress_to_all, doc, "spec", f"{doc.get('kind')} {name_of(doc)} egress "
+        yield hit(open_rule, doc, "spec", f"{doc.get('kind')} {name_of(doc)} "
+                  f"{'ingress' if ingress else 'egress'} "
                   f"rules have CIDRs that together cover {wide}")
 
 
@@ -588,7 +664,8 @@ def metadata(ctx: Context) -> Iterator[Hit]:
         for pi, peer in enumerate(as_list(item.get(peers_key))):
             key = _block_key(as_dict(peer))
             reached = _metadata_reached(key) if key is not None else []
-            if key is not None and reached:
+            if key is not None and reached and not _dns_to_resolver(
+                    key, _dns_only(item.get("ports"))):
                 yield hit(metadata, policy, f"{path}.{peers_key}[{pi}].ipBlock",
                           f"{what} ipBlock {key[0]} reaches addresses in "
                           f"{', '.join(str(r) for r in reached)} (cloud metadata or "
@@ -597,7 +674,7 @@ def metadata(ctx: Context) -> Iterator[Hit]:
         for r in rules:
             for path, key in r.blocks:
                 reached = _metadata_reached(key)
-                if reached:
+                if reached and not _dns_to_resolver(key, r.dns_only):
                     yield hit(metadata, r.doc, path,
                               f"{r.what} CIDR {key[0]} reaches addresses in "
                               f"{', '.join(str(n) for n in reached)} (cloud metadata or "
@@ -607,7 +684,7 @@ def metadata(ctx: Context) -> Iterator[Hit]:
 
 @rule(
     "MCP-NET-006", P, "medium", "Ingress rule without port restriction",
-    kinds=["NetworkPolicy"],
+    kinds=["NetworkPolicy", POD_SPEC],
     fix="List the server port under 'ports' in every ingress rule (a protocol without a port, "
     "or an endPort range covering 1-65535, opens every port).",
     description=_PORTS,
@@ -638,7 +715,7 @@ def dns_all_namespaces(ctx: Context) -> Iterator[Hit]:
 
 @rule(
     "MCP-NET-008", P, "medium", "Egress rule without port restriction",
-    kinds=["NetworkPolicy"],
+    kinds=["NetworkPolicy", POD_SPEC],
     fix="List the destination ports under 'ports' in every egress rule (e.g. TCP 443, UDP/TCP "
     "53); never a protocol without a port or an endPort range covering 1-65535.",
     description=_PORTS,
@@ -661,3 +738,40 @@ def _together(
         yield hit(rule, w.doc, w.template_meta_path + ".labels",
                   f"{w.kind} {w.name}: the {ptype.lower()} ipBlocks of NetworkPolicies "
                   f"{', '.join(sorted(names))}, which all select it, together cover {wide}")
+
+
+@rule(
+    "MCP-NET-009", P, "high", "Network policy the checker cannot judge",
+    kinds=["NetworkPolicy", "GlobalNetworkPolicy", "ClusterNetworkPolicy",
+           "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"],
+    fix="Review what the policy allows and denies for the pods it selects by hand, then skip "
+    "this finding with a reason (mcp-scaffold.io/skip: MCP-NET-009=<reason>), or express it "
+    "as a Kubernetes or Cilium NetworkPolicy.",
+    description="""Fail closed: a policy kind that can select the workloads and that the
+    network model does not read is reported by name, since it may open (Calico, Antrea,
+    AdminNetworkPolicy `Allow`) or close what the other rules judge. Kinds judged: the
+    Kubernetes `networking.k8s.io` NetworkPolicy, Cilium `cilium.io` CiliumNetworkPolicy and
+    CiliumClusterwideNetworkPolicy, GKE `networking.gke.io` FQDNNetworkPolicy. Reported: any
+    other `*NetworkPolicy` kind, whatever its group (Calico `projectcalico.org` NetworkPolicy
+    and GlobalNetworkPolicy, Antrea `crd.antrea.io` NetworkPolicy and ClusterNetworkPolicy,
+    `policy.networking.k8s.io` AdminNetworkPolicy and BaselineAdminNetworkPolicy), when it is
+    cluster-scoped or in a namespace that holds a workload of the input. In the Cilium
+    policies read: a `cidrGroupRef` to a CiliumCIDRGroup not in the input, `toServices` to a
+    Service not in the input (or selector-less without EndpointSlices or Endpoints in it, or
+    by `k8sServiceSelector`), and `toGroups`/`fromGroups`.""",
+)
+def unjudged_policy(ctx: Context) -> Iterator[Hit]:
+    namespaces = {w.namespace for w in ctx.workloads}
+    if not namespaces:
+        return
+    for doc in ctx.documents:
+        why = netkinds.unread(doc)
+        if why and (not namespace_of(doc) or namespace_of(doc) in namespaces):
+            yield hit(unjudged_policy, doc, "spec",
+                      f"{why} {name_of(doc)}: the checker cannot judge what it allows or "
+                      "denies for the pods it can select; review, or skip with a reason")
+    for rules in (*ctx.shared(cni.egress_rules), *ctx.shared(cni.ingress_rules)):
+        for r in rules:
+            for path, why in r.unjudged:
+                yield hit(unjudged_policy, r.doc, path,
+                          f"{why}: the checker cannot judge it; review, or skip with a reason")

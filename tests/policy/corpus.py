@@ -981,6 +981,192 @@ CASES.update({
                              "toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}]}]})),
 })
 
+# ---- the network model (issue 18): kind identity, kubectl apply's last-wins, kinds the
+# model cannot judge (kept as one block so parallel additions to CASES merge cleanly).
+
+def _redefine_egress_away(docs: list[Doc]) -> None:
+    """Apply both policies again, later in the stream, with policyTypes [Ingress] only:
+    kubectl apply replaces each, so nothing isolates the server for egress any more."""
+    for doc in [d for d in docs if d.get("kind") == "NetworkPolicy"]:
+        again = copy.deepcopy(doc)
+        again["spec"]["policyTypes"] = ["Ingress"]
+        again["spec"].pop("egress", None)
+        docs.append(again)
+
+
+def _foreign_policy(api_version: str, kind: str, spec: Doc,
+                    namespaced: bool = True) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        md = _get(docs, "Deployment")["metadata"]
+        meta: Doc = {"name": f"{md['name']}-{kind.lower()}"}
+        if namespaced:
+            meta["namespace"] = md["namespace"]
+        docs.append({"apiVersion": api_version, "kind": kind, "metadata": meta,
+                     "spec": spec})
+    return mutate
+
+
+CASES.update({
+    "net-002-reapplied": ("MCP-NET-002", "both NetworkPolicies applied again later with "
+                          "policyTypes [Ingress] (kubectl apply: the last one wins)",
+                          _redefine_egress_away),
+    "net-009-calico": ("MCP-NET-009", "a Calico projectcalico.org/v3 NetworkPolicy (same "
+                       "kind name, another API)",
+                       _foreign_policy("projectcalico.org/v3", "NetworkPolicy", {
+                           "selector": "app == 'other'", "types": ["Ingress", "Egress"]})),
+    "net-009-calico-global": ("MCP-NET-009", "a Calico GlobalNetworkPolicy allowing all "
+                              "egress",
+                              _foreign_policy("projectcalico.org/v3", "GlobalNetworkPolicy", {
+                                  "selector": "all()", "types": ["Egress"],
+                                  "egress": [{"action": "Allow"}]}, namespaced=False)),
+    "net-009-antrea": ("MCP-NET-009", "an Antrea crd.antrea.io ClusterNetworkPolicy",
+                       _foreign_policy("crd.antrea.io/v1beta1", "ClusterNetworkPolicy", {
+                           "priority": 1, "appliedTo": [{"podSelector": {}}],
+                           "egress": [{"action": "Allow"}]}, namespaced=False)),
+    "net-009-anp": ("MCP-NET-009", "an AdminNetworkPolicy allowing egress to 0.0.0.0/0",
+                    _foreign_policy("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy", {
+                        "priority": 10, "subject": {"namespaces": {}},
+                        "egress": [{"name": "all", "action": "Allow",
+                                    "to": [{"networks": ["0.0.0.0/0"]}]}]},
+                        namespaced=False)),
+})
+
+# ---- the network model's questions (issue 18): unions, bogons, Cilium both ways,
+# metadata hosts (kept as one block so parallel additions to CASES merge cleanly).
+
+def _allow_rules(direction: str, index: int, **fields: Any) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _allow(docs)["spec"][direction][index].update(copy.deepcopy(fields))
+    return mutate
+
+
+def _ports_in_two_rules(docs: list[Doc]) -> None:
+    ingress = _allow(docs)["spec"]["ingress"]
+    ingress[0]["ports"] = [{"protocol": "TCP", "port": 1, "endPort": 40000}]
+    ingress.append({**copy.deepcopy(ingress[0]),
+                    "ports": [{"protocol": "TCP", "port": 40001, "endPort": 65535}]})
+
+
+def _ports_in_two_policies(docs: list[Doc]) -> None:
+    allow = _allow(docs)
+    allow["spec"]["egress"][2]["ports"] = [{"protocol": "TCP", "port": 1, "endPort": 32767}]
+    second = copy.deepcopy(allow)
+    second["metadata"]["name"] += "-more"
+    second["spec"]["ingress"] = []
+    second["spec"]["egress"] = [{**copy.deepcopy(allow["spec"]["egress"][2]),
+                                 "ports": [{"protocol": "TCP", "port": 32768,
+                                            "endPort": 65535}]}]
+    docs.append(second)
+
+
+_NOT_THE_INTERNET = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+                     "127.0.0.0/8", "169.254.0.0/16", "168.63.129.16/32", "240.0.0.0/4",
+                     "224.0.0.0/4"]
+
+
+def _cilium_ingress(rule: Doc) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        md = _get(docs, "Deployment")["metadata"]
+        docs.append({"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+                     "metadata": {"name": f"{md['name']}-ingress",
+                                  "namespace": md["namespace"]},
+                     "spec": {"endpointSelector": {"matchLabels": {
+                         "k8s:app.kubernetes.io/name": md["name"]}},
+                         "ingress": [{**rule, "toPorts": [{"ports": [
+                             {"port": "8080", "protocol": "TCP"}]}]}]}})
+    return mutate
+
+
+def _cidr_group(cidrs: list[str]) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        name = _get(docs, "Deployment")["metadata"]["name"]
+        docs.append({"apiVersion": "cilium.io/v2alpha1", "kind": "CiliumCIDRGroup",
+                     "metadata": {"name": f"{name}-egress"}, "spec": {"externalCIDRs": cidrs}})
+        _host_policy("CiliumNetworkPolicy", {
+            "toCIDRSet": [{"cidrGroupRef": f"{name}-egress"}], "toPorts": _HTTPS})(docs)
+    return mutate
+
+
+def _service_to_metadata(docs: list[Doc]) -> None:
+    md = _get(docs, "Deployment")["metadata"]
+    ns, name = md["namespace"], f"{md['name']}-meta"
+    docs.append({"apiVersion": "v1", "kind": "Service",
+                 "metadata": {"name": name, "namespace": ns}, "spec": {"ports": [{"port": 80}]}})
+    docs.append({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                 "metadata": {"name": f"{name}-1", "namespace": ns,
+                              "labels": {"kubernetes.io/service-name": name}},
+                 "addressType": "IPv4", "endpoints": [{"addresses": ["169.254.169.254"]}],
+                 "ports": [{"port": 80}]})
+    _host_policy("CiliumNetworkPolicy", {
+        "toServices": [{"k8sService": {"serviceName": name, "namespace": ns}}],
+        "toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}]}]})(docs)
+
+
+def _egress_host(cidr: str, port: int) -> Callable[[list[Doc]], None]:
+    def mutate(docs: list[Doc]) -> None:
+        _allow(docs)["spec"]["egress"].append({"to": [{"ipBlock": {"cidr": cidr}}],
+                                               "ports": [{"protocol": "TCP", "port": port}]})
+    return mutate
+
+
+CASES.update({
+    "net-006-two-rules": ("MCP-NET-006", "ingress ports 1-40000 and 40001-65535 in two rules",
+                          _ports_in_two_rules),
+    "net-008-two-policies": ("MCP-NET-008", "egress ports 1-32767 and 32768-65535 in two "
+                             "policies selecting the server", _ports_in_two_policies),
+    "net-003-bogons": ("MCP-NET-003", "ingress from 0.0.0.0/0 less private, metadata, "
+                       "multicast and 240.0.0.0/4",
+                       _allow_rules("ingress", 0, **{"from": [{"ipBlock": {
+                           "cidr": "0.0.0.0/0", "except": _NOT_THE_INTERNET}}]})),
+    "net-003-cilium-world": ("MCP-NET-003", "CiliumNetworkPolicy ingress fromEntities [world]",
+                             _cilium_ingress({"fromEntities": ["world"]})),
+    "net-003-cilium-reserved": ("MCP-NET-003", "CiliumNetworkPolicy ingress fromEndpoints "
+                                "reserved:world", _cilium_ingress(
+                                    {"fromEndpoints": [{"matchLabels": {"reserved:world": ""}}]})),
+    "net-004-fqdn-tld": ("MCP-NET-004", "CiliumNetworkPolicy toFQDNs matchPattern \"*.com\"",
+                         _host_policy("CiliumNetworkPolicy", {
+                             "toFQDNs": [{"matchPattern": "*.com"}], "toPorts": _HTTPS})),
+    "net-004-fqdn-io": ("MCP-NET-004", "CiliumNetworkPolicy toFQDNs matchPattern \"**.io\"",
+                        _host_policy("CiliumNetworkPolicy", {
+                            "toFQDNs": [{"matchPattern": "**.io"}], "toPorts": _HTTPS})),
+    "net-004-gke-tld": ("MCP-NET-004", "FQDNNetworkPolicy matches pattern \"*.com\"",
+                        _host_policy("FQDNNetworkPolicy", {
+                            "matches": [{"pattern": "*.com"}],
+                            "ports": [{"protocol": "TCP", "port": 443}]})),
+    "net-004-cidr-group": ("MCP-NET-004", "CiliumNetworkPolicy cidrGroupRef to a "
+                           "CiliumCIDRGroup of 10.0.0.0/8", _cidr_group(["10.0.0.0/8"])),
+    "net-005-cidr-group": ("MCP-NET-005", "CiliumNetworkPolicy cidrGroupRef to a "
+                           "CiliumCIDRGroup holding 169.254.169.254",
+                           _cidr_group(["169.254.169.254/32"])),
+    "net-009-cidr-group-absent": ("MCP-NET-009", "CiliumNetworkPolicy cidrGroupRef to a "
+                                  "CiliumCIDRGroup not in the input",
+                                  _host_policy("CiliumNetworkPolicy", {
+                                      "toCIDRSet": [{"cidrGroupRef": "elsewhere"}],
+                                      "toPorts": _HTTPS})),
+    "net-005-fqdn-wildcard-tld": ("MCP-NET-005", "CiliumNetworkPolicy toFQDNs matchPattern "
+                                  "\"metadata.google.*\"",
+                                  _host_policy("CiliumNetworkPolicy", {
+                                      "toFQDNs": [{"matchPattern": "metadata.google.*"}],
+                                      "toPorts": _HTTPS})),
+    "net-005-reserved-host": ("MCP-NET-005", "CiliumNetworkPolicy toEndpoints reserved:host",
+                              _host_policy("CiliumNetworkPolicy", {
+                                  "toEndpoints": [{"matchLabels": {"reserved:host": ""}}],
+                                  "toPorts": _HTTPS})),
+    "net-005-to-nodes": ("MCP-NET-005", "CiliumNetworkPolicy toNodes",
+                         _host_policy("CiliumNetworkPolicy", {
+                             "toNodes": [{"matchLabels": {"kubernetes.io/os": "linux"}}],
+                             "toPorts": _HTTPS})),
+    "net-005-to-services": ("MCP-NET-005", "CiliumNetworkPolicy toServices to a selector-less "
+                            "Service whose EndpointSlice is 169.254.169.254",
+                            _service_to_metadata),
+    "net-005-gke-metadata": ("MCP-NET-005", "egress to 169.254.169.252/32 TCP 988 (GKE "
+                             "metadata server)", _egress_host("169.254.169.252/32", 988)),
+    "net-005-alibaba": ("MCP-NET-005", "egress to 100.100.100.200/32 (Alibaba Cloud "
+                        "metadata)", _egress_host("100.100.100.200/32", 80)),
+    "net-005-tencent": ("MCP-NET-005", "egress to 169.254.0.23/32 (Tencent Cloud metadata)",
+                        _egress_host("169.254.0.23/32", 80)),
+})
+
 HARDENED = "hardened"
 
 

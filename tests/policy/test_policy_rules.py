@@ -436,8 +436,10 @@ def test_ports_that_open_every_port(ports: list[dict[str, Any]], every: bool) ->
     ("fe80::/64", True),
 ])
 def test_metadata_judged_on_addresses_reached(cidr: str, flagged: bool) -> None:
+    # On the API server rule (TCP 443): DNS alone to 169.254.169.254 is GKE Cloud DNS's
+    # resolver (tests/policy/test_network_model.py), not the credential endpoint.
     docs = _docs()
-    _egress(docs)[1]["to"][0]["ipBlock"]["cidr"] = cidr
+    _egress(docs)[2]["to"][0]["ipBlock"]["cidr"] = cidr
     assert _rules(evaluate(docs)) == ({"MCP-NET-005"} if flagged else set())
 
 
