@@ -19,6 +19,7 @@ from . import conventions, envloader, fqdnpolicy, kubeschemas, netranges, provid
 from .credentials import credential_reason
 from .digest import DIGEST_FORM, DIGEST_PATTERN
 from .errors import InputError, Problem, ProblemCode, ValuesError
+from .safetext import printable
 from .yamlio import load_one
 
 Values = dict[str, Any]
@@ -1085,9 +1086,10 @@ def warnings(v: Values) -> list[Problem]:
     that changes nothing)."""
     out = list(_no_effect(v)) + list(storage_warnings(v)) + host_egress_warnings(v)
     provider = providers.lookup(v["secrets"]["provider"])  # None for "none"
-    if provider is None:
-        return out
-    return out + provider.warnings(v["secrets"][provider.name], v)
+    if provider is not None:
+        out += provider.warnings(v["secrets"][provider.name], v)
+    # A warning may quote a value (an imported description's, too): printed escaped.
+    return [Problem(printable(p.key), printable(p.message), p.code) for p in out]
 
 
 def load(path: str) -> Values:
