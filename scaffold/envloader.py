@@ -339,14 +339,14 @@ def args_file_problems(args: list[str], mount_path: str, produced: set[str]) -> 
 
 
 def reference_problems(command: Sequence[str], args: Sequence[str],
-                       names: Iterable[str]) -> list[Problem]:
-    """`$(NAME)` of a secrets.env name in command or args: with fileKeyRef the kubelet may expand
-    it as it does declared env values and put the secret in the process's argv (readable in /proc
-    by every process in the container); with the wrapper the server gets the literal text.
-    Either is wrong."""
+                       names: Iterable[str], bridge_args: Sequence[str] = ()) -> list[Problem]:
+    """`$(NAME)` of a secrets.env name in command, args or bridge.args (the bridge is PID 1 of
+    the same container): with fileKeyRef the kubelet may expand it as it does declared env
+    values and put the secret in the process's argv (readable in /proc by every process in the
+    container); with the wrapper the server gets the literal text. Either is wrong."""
     wanted = set(names)
     out = []
-    for field, values in (("command", command), ("args", args)):
+    for field, values in (("command", command), ("args", args), ("bridge.args", bridge_args)):
         for i, text in enumerate(values):
             # $$(X) is the kubelet's escape for a literal $(X) (expand.go): not a reference.
             refs = {m[1] for m in re.finditer(r"(?<!\$)(?:\$\$)*\$\(([^)]*)\)", text)} & wanted

@@ -764,6 +764,15 @@ def transport_problems(v: Values) -> list[Problem]:
         for i in holders[1:]:
             out.append(Problem(f"bridge.args[{i}]", "holds {command} a second time; the"
                                " server is started once"))
+        for i in holders[:1]:
+            # The bridge runs this argument with a shell after the kubelet expanded it: a
+            # $(NAME) beside {command} would put NAME's value, quotes and all, into that shell
+            # ({command} itself is expanded and quoted by mcp-scaffold; see plan.bridge_args).
+            if re.search(r"(?<!\$)(?:\$\$)*\$\(", bridge["args"][i].replace("{command}", "")):
+                out.append(Problem(f"bridge.args[{i}]", "holds $( beside {command}: the bridge"
+                                   " runs this argument with a shell after the kubelet expanded"
+                                   " it; put the reference in command or args (write $$( for a"
+                                   " literal $()"))
     return out
 
 
@@ -938,7 +947,8 @@ def secret_env_problems(v: Values) -> list[Problem]:
                                f" produced: {', '.join(sorted(produced)) or 'none'}"))
     loader = s.get("envLoader", {}).get("image")
     out += envloader.mode_problems(v["kubernetesVersion"], loader, v["command"])
-    out += envloader.reference_problems(v["command"], v["args"], env)
+    out += envloader.reference_problems(v["command"], v["args"], env,
+                                        (v.get("bridge") or {}).get("args", []))
     return out
 
 
