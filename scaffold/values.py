@@ -911,6 +911,14 @@ def host_egress_warnings(v: Values) -> list[Problem]:
     if flavor != "kubernetes" and not any("host" in r for r in v["externalEgress"]):
         return [Problem("networkPolicy.flavor", f"changes nothing: no externalEgress rule has a"
                         f" host, so no {_FLAVOR_NEEDS[flavor]} policy is emitted")]
+    if flavor == "gke":
+        # An FQDNNetworkPolicy only allows (shared/reference/gke-fqdnnetworkpolicy.md): there
+        # is no deny to put beside it, and allows from several policies add up, so the
+        # NetworkPolicy's except lists do not limit what a host's DNS answer holds.
+        return [Problem("networkPolicy.flavor", "gke: an FQDNNetworkPolicy has no deny rule, so"
+                        " a listed host whose DNS answers a private or metadata address is"
+                        " reachable there; list only hosts whose DNS you trust, or use cilium"
+                        " (its policy denies those ranges)")]
     return []
 
 
