@@ -12,11 +12,12 @@ import hashlib
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from . import plan, yamlio
+from . import codecache, plan, yamlio
 from .values import Values
 
 
@@ -85,18 +86,31 @@ def _bytecode_cache(jinja2: Any, options: dict[str, Any]) -> Any:
     each entry by template path and source checksum (its magic by Jinja and Python version) and
     writes it atomically; the directory is keyed by the Jinja version and the options that
     change compiled code. MCP_SCAFFOLD_NO_CACHE=1, or an unwritable cache, disables it."""
-    if os.environ.get("MCP_SCAFFOLD_NO_CACHE"):
+    # Jinja's entries are pickles and code objects that run when loaded: the same rule as
+    # codecache's (a directory of ours nobody else may write; here each entry as well).
+    base = codecache.directory()  # None when disabled (MCP_SCAFFOLD_NO_CACHE) or not ours
+    if base is None:
         return None
     key = hashlib.sha256(f"{jinja2.__version__} {sorted(options.items())}".encode()).hexdigest()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "mcp-scaffold", f"jinja-{key[:16]}")
+    directory = os.path.join(base, f"jinja-{key[:16]}")
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        if not os.access(directory, os.W_OK):
-            return None
+        st = os.stat(directory)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(directory)
+    if not codecache.ours(st) or not os.access(directory, os.W_OK):
+        return None
+
+    class _Checked(jinja2.FileSystemBytecodeCache):  # type: ignore[misc]
+        def load_bytecode(self, bucket: Any) -> None:
+            try:
+                entry = os.lstat(self._get_cache_filename(bucket))
+            except OSError:
+                return
+            if stat.S_ISREG(entry.st_mode) and codecache.ours(entry):
+                super().load_bytecode(bucket)
+
+    return _Checked(directory)
 
 
 @functools.cache
