@@ -336,9 +336,20 @@ class Disruption:
     eviction_policy: bool  # the API knows unhealthyPodEvictionPolicy
 
 
+# The NetworkPolicy names a tree's namespace/ base writes, and the suffix of a server's
+# cloud-identity policy: a server of the tree may not take one of them as its own name (its
+# NetworkPolicy, named after it, would replace the namespace's, or another server's).
+TREE_DEFAULT_DENY = "default-deny"
+TREE_DNS_POLICY = "dns"
+CLOUD_IDENTITY_POLICY_SUFFIX = "-cloud-identity"
+TREE_POLICY_NAMES = (TREE_DEFAULT_DENY, TREE_DNS_POLICY)
+
+
 @dataclass(frozen=True)
 class NamespacePlan:
     """The Namespace with its Pod Security labels, and the default-deny policy in it."""
+
+    dns_policy_name: ClassVar[str] = TREE_DNS_POLICY
 
     name: str
     labels: Labels
@@ -353,6 +364,10 @@ class NamespacePlan:
 @dataclass(frozen=True)
 class ServerPlan:
     """One MCP server: its objects, and the files of its base."""
+
+    @property
+    def cloud_identity_policy_name(self) -> str:
+        return self.name + CLOUD_IDENTITY_POLICY_SUFFIX
 
     name: str
     namespace: str
@@ -447,7 +462,7 @@ def build_tree(shared: Values, servers: tuple[Values, ...]) -> BundlePlan:
             name=shared["namespace"],
             labels=_namespace_labels(shared),
             kubernetes_version=shared["kubernetesVersion"],
-            default_deny_name="default-deny",
+            default_deny_name=TREE_DEFAULT_DENY,
             default_deny_labels=labels,
             dns=DnsPlan(dns["namespace"], _frozen(dns["podLabels"]), dns["nodeLocalCache"]),
         )

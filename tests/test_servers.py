@@ -142,6 +142,15 @@ BAD: list[tuple[str, Any, str, str]] = [
      "servers[1].name"),
     ("name-namespace", lambda d: d["servers"][0].update(name="namespace"), "servers[0].name",
      "directory"),
+    # Names the tree already writes (scaffold/plan.py TREE_POLICY_NAMES and the
+    # cloud-identity suffix): the server's NetworkPolicy would replace that one.
+    ("name-dns", lambda d: d["servers"][0].update(name="dns"), "servers[0].name",
+     "NetworkPolicy of the tree"),
+    ("name-default-deny", lambda d: d["servers"][1].update(name="default-deny"),
+     "servers[1].name", "NetworkPolicy of the tree"),
+    ("name-cloud-identity", lambda d: d["servers"][2].update(
+        name=d["servers"][0]["name"] + "-cloud-identity"), "servers[2].name",
+     "cloud-identity NetworkPolicy"),
     ("top-name", lambda d: d.update(name="team"), "name", "servers[i].name"),
     ("server-image-tag", lambda d: d["servers"][1].update(image="ghcr.io/acme/x:1.0"),
      "servers[1].image", "digest"),
