@@ -434,6 +434,21 @@ def check_byte_quantity(text: str) -> str | None:
     return None
 
 
+def _writable_path_entry(v: Values, value: str) -> str | None:
+    """The first PATH entry under a directory the pod can write: /tmp, the runtime dirs the
+    bundle sets (HOME, caches) and every volume."""
+    writable = [conventions.TMP, *(d for _, d in conventions.RUNTIME_ENV[v["runtime"]]),
+                *(vol["mountPath"] for vol in v["volumes"])]
+    for entry in value.split(":"):
+        normal = "/" + posixpath.normpath(entry).lstrip("/") if entry else "."
+        if entry == "" or not entry.startswith("/"):
+            return f"{entry or '(empty: the working directory)'!s}"
+        for w in writable:
+            if isinstance(w, str) and w.startswith("/") and _under(normal, w.rstrip("/") or "/"):
+                return normal
+    return None
+
+
 def check_mount_path(text: str) -> str | None:
     """None if text is a directory of its own for a volume: absolute, without '.' or '..'
     segments, written in its normal form, and clear of the paths the bundle, the kubelet and
@@ -600,6 +615,13 @@ def semantic_problems(v: Values) -> list[Problem]:
         elif name in v["secrets"]["files"]:
             add(f"env.{name}", "is also a key of secrets.files; each env var is set once",
                 ProblemCode.DUPLICATE)
+        elif mechanism := envloader.runtime_control(name):
+            add(f"env.{name}", f"controls {mechanism}, which decides what code the server runs"
+                " or whom it trusts; build it into the image instead", ProblemCode.RESERVED)
+        elif name == "PATH" and (into := _writable_path_entry(v, str(v["env"][name]))):
+            add(f"env.{name}", f"lists {into}, a directory the pod can write (it survives a"
+                " container restart): a process could plant what later starts run",
+                ProblemCode.RESERVED)
         elif why := credential_reason(name, str(v["env"][name])):  # the detector `check` uses
             add(f"env.{name}", f"holds {why}; a literal env value is stored in etcd:"
                 " put it in the secret store and list it under secrets.files", ProblemCode.CREDENTIAL)
