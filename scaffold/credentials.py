@@ -26,6 +26,23 @@ _CREDENTIAL_ENDINGS = ("password", "passwd", "secret", "token", "credential", "c
 # the bundle's own NAME_FILE pattern, directories, and where to fetch one.
 _POINTER_SUFFIXES = frozenset({"file", "path", "dir", "files", "url", "uri", "endpoint"})
 _PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# A last name part that makes the name an identifier of or around a credential, which is
+# published, not kept secret: an ARN or key ID names the secret (DB_SECRET_ARN, KMS_KEY_ID),
+# a JWT issuer or audience is a URL or string every verifier knows (JWT_ISSUER,
+# OAUTH_TOKEN_AUDIENCE), a header or vault name says where (API_KEY_HEADER, KEY_VAULT_NAME),
+# a prefix or scopes are settings (CACHE_KEY_PREFIX, PAT_SCOPES).
+_IDENTIFIER_SUFFIXES = frozenset({
+    "arn", "id", "ids", "kid", "issuer", "iss", "audience", "audiences", "aud", "header",
+    "headers", "name", "names", "prefix", "scope", "scopes", "region", "alg", "algorithm",
+    "type", "version",
+})
+# A key that is public by name (PUBLIC_KEY, JWT_PUBLIC_KEY, PUBKEY): the other half of a
+# key pair, published by design.
+_PUBLIC_KEY = re.compile(r"(?:^|_)pub(?:lic)?_?key$")
+# A value read at run time by the shell: a whole command substitution or parameter expansion
+# (REDIS_PWD="$(cat "$REDIS_PWD_FILE")", TOKEN=${TOKEN_FROM_ENV}), not a literal.
+_SHELL_READ = re.compile(r"\$\((?:[^()]|\([^()]*\))*\)|\$\{[A-Za-z_][A-Za-z0-9_]*\}"
+                         r"|\$[A-Za-z_][A-Za-z0-9_]*|`[^`]*`")
 
 # Values that are settings whatever the name: YAML 1.1 and common booleans, modes and
 # auth scheme names (TOKEN_TYPE=bearer), log levels. Compared case-insensitively.
@@ -78,7 +95,9 @@ def credential_name(name: str) -> bool:
     """Whether an env var, ConfigMap key or option name marks a credential (not a pointer to
     one such as NAME_FILE or TOKEN_URL)."""
     parts = _parts(name)
-    if not parts or parts[-1] in _POINTER_SUFFIXES:
+    if not parts or parts[-1] in _POINTER_SUFFIXES or parts[-1] in _IDENTIFIER_SUFFIXES:
+        return False
+    if _PUBLIC_KEY.search("_".join(parts)):
         return False
     return any(p in _CREDENTIAL_WORDS or p.endswith(_CREDENTIAL_ENDINGS) for p in parts) \
         or "apikey" in name.lower()
@@ -156,8 +175,11 @@ def argument_reasons(args: Sequence[object]) -> list[tuple[int, str]]:
         if index in found:
             continue
         why = value_reason(word)
-        option = _OPTION.fullmatch(word)
-        assignment = _ASSIGNMENT.fullmatch(word)
+        # A string with spaces is judged by its shell words too (see _tokens): read whole as
+        # one NAME=value, `REDIS_PWD="$(cat "$F")" exec redis` would be one long "value".
+        split = any(ch.isspace() for ch in word.strip())
+        option = None if split else _OPTION.fullmatch(word)
+        assignment = None if split else _ASSIGNMENT.fullmatch(word)
         if why is None and option and option["value"] is not None:
             why = _named(option["name"], option["value"], word)
         elif why is None and option and credential_name(option["name"]):
@@ -176,6 +198,8 @@ def argument_reasons(args: Sequence[object]) -> list[tuple[int, str]]:
 
 
 def _named(name: str, value: str, word: str) -> str | None:
+    if _SHELL_READ.fullmatch(value.strip()):  # read when the line runs, e.g. from a *_FILE
+        return None
     if credential_name(name) and not is_setting(value):
         return f"{word.split('=', 1)[0]} is given a literal credential"
     return None
