@@ -473,6 +473,36 @@ def check_mount_path(text: str) -> str | None:
     return None
 
 
+# Where the code a process loads lives: interpreters' module directories, the system's
+# programs and libraries, the dynamic loader's configuration and the TLS trust store. A
+# writable volume there (an emptyDir outlives a container restart, a claim every restart)
+# lets one compromised process plant what every later start runs or trusts
+# (sitecustomize.py in site-packages, a CA in /etc/ssl/certs, /etc/ld.so.preload).
+_CODE_TREES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/ssl",
+               "/etc/pki", "/etc/ca-certificates", "/etc/ld.so.preload", "/etc/ld.so.conf",
+               "/etc/ld.so.conf.d", "/etc/ld.so.cache", "/etc/alternatives")
+_CODE_DIRS = frozenset({"site-packages", "dist-packages", "node_modules", "__pycache__",
+                        "lib-dynload", "gems", "vendor"})
+
+
+def check_volume_path(text: str) -> str | None:
+    """check_mount_path, and clear of the paths code is loaded from (a volume is writable)."""
+    found = check_mount_path(text)
+    if found:
+        return found
+    for tree in _CODE_TREES:
+        if _under(text, tree):
+            return (f"{text} is under {tree}, where programs, libraries or trusted certificates"
+                    " are loaded from: a writable volume there lets a process plant what every"
+                    " later start runs; use a data directory such as /data")
+    for part in text.split("/"):
+        if part in _CODE_DIRS:
+            return (f"{text} is inside a {part} directory, which an interpreter loads code"
+                    " from: a writable volume there lets a process plant what every later"
+                    " start runs; use a data directory such as /data")
+    return None
+
+
 def check_control(text: str, free_text: bool = False) -> str | None:
     """None if text holds no control character (free text may hold tab and line breaks)."""
     bad = (_FREE_TEXT_CONTROL if free_text else _CONTROL).search(text)
@@ -1169,7 +1199,7 @@ FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "secrets.mountPath": check_mount_path,
     "bridge.image": check_image,
     "bridge.binary": check_executable_path,
-    "volumes[].mountPath": check_mount_path,
+    "volumes[].mountPath": check_volume_path,
     "volumes[].size": check_byte_quantity,
     "workingDir": check_working_dir,
     "secrets.envLoader.image": check_image,

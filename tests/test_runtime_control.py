@@ -54,3 +54,19 @@ def test_an_ordinary_path_and_ordinary_names_pass() -> None:
     v = values.validate({**BASE, "env": {"PATH": "/usr/local/bin:/usr/bin:/bin",
                                          "LOG_LEVEL": "info", "NODE_ENV": "production"}}, "t")
     assert v["env"]["PATH"] == "/usr/local/bin:/usr/bin:/bin"
+
+
+@pytest.mark.parametrize("path", [
+    "/app/.venv/lib/python3.12/site-packages/sitecustomize",
+    "/usr/lib/python3/dist-packages", "/app/node_modules", "/usr/local/lib/node",
+    "/etc/ssl/certs", "/etc/pki/tls", "/etc/ld.so.conf.d", "/lib/x86_64-linux-gnu"])
+@pytest.mark.parametrize("persistent", [False, True])
+def test_a_volume_over_a_code_path_is_refused(path: str, persistent: bool) -> None:
+    raw = {**copy.deepcopy(BASE),
+           "volumes": [{"mountPath": path, "size": "16Mi", "persistent": persistent}]}
+    assert _keys(raw) == ["volumes[0].mountPath"]
+
+
+@pytest.mark.parametrize("path", ["/data", "/home/node", "/workspace", "/var/lib/app"])
+def test_a_data_volume_passes(path: str) -> None:
+    values.validate({**BASE, "volumes": [{"mountPath": path, "size": "16Mi"}]}, "t")
