@@ -125,7 +125,7 @@ def test_nothing_printed_holds_a_control_character_from_the_description(
     code, _, err = new(tmp_path, {"notes": [note]}, given_)
     assert _controls(err) == []
     # One line about the note (it, or its refusal: NUL cannot reach a process); no forged ones.
-    assert sum(line.startswith("mcp-scaffold: note:") or ": notes[0]:" in line
+    assert sum(line.startswith("mcp-scaffold: note:") or ".notes[0]:" in line
                for line in err.splitlines()) == 1
     assert err.count("mcp-scaffold: note:") <= 1
 
