@@ -147,7 +147,9 @@ def test_the_installed_copy_is_the_wheel_not_the_checkout(installed: Installed,
 
 
 def _changelog_version() -> str:
-    match = re.search(r"^## (\d+\.\d+\.\d+)\b", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    # An unreleased section (the one being written) is not the installed version.
+    match = re.search(r"^## (\d+\.\d+\.\d+)\b(?! \(unreleased\))",
+                      (ROOT / "CHANGELOG.md").read_text(), re.M)
     assert match
     return match[1]
 

@@ -43,7 +43,9 @@ def test_output_and_exit_codes_are_main_s(cli: Callable[..., Any]) -> None:
 
 
 def _newest_changelog_version() -> str:
-    match = re.search(r"^## (\d+\.\d+\.\d+)\b", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    # An unreleased section (the one being written) is not the installed version.
+    match = re.search(r"^## (\d+\.\d+\.\d+)\b(?! \(unreleased\))",
+                      (ROOT / "CHANGELOG.md").read_text(), re.M)
     assert match, "CHANGELOG.md has no '## X.Y.Z' section"
     return match[1]
 
