@@ -36,9 +36,15 @@ def directory() -> str | None:
     except OSError:
         return None
     # Code loaded from here runs: only from a directory of ours that nobody else may write.
-    if st.st_uid != os.getuid() or st.st_mode & 0o022 or not os.access(path, os.W_OK):
+    if not ours(st) or not os.access(path, os.W_OK):
         return None
     return path
+
+
+def ours(st: os.stat_result) -> bool:
+    """Whether a cache directory or entry may be trusted to hold code that runs: owned by this
+    user and writable by nobody else (no group or other write bit)."""
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
 def file_stamp(path: str) -> str:

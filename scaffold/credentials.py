@@ -4,10 +4,8 @@ manifests (env values, ConfigMap data, container command and args).
 A credential is recognised by its value where the value says so (a password in a URI's
 userinfo, a bearer string, a well-known token format, a PEM private key), and by its name
 where the name says so (GITHUB_TOKEN, DB_PASSWORD, *_PAT) unless the value is plainly a
-setting: a boolean, a number or duration, a path, a short enum-like word, a reference to
-another env var or a value a shell computes; and not for identifiers about a credential
-(DB_SECRET_ARN, JWT_ISSUER, API_KEY_HEADER, PUBLIC_KEY). So ``ENABLE_TOKEN_PASSTHROUGH:
-"true"`` is a flag, not a credential.
+setting: a boolean, a number or duration, a path, a short enum-like word, or a reference to
+another env var. So ``ENABLE_TOKEN_PASSTHROUGH: "true"`` is a flag, not a credential.
 """
 
 from __future__ import annotations
@@ -27,19 +25,24 @@ _CREDENTIAL_ENDINGS = ("password", "passwd", "secret", "token", "credential", "c
 # A last name part that makes the name a pointer to a credential, not the credential itself:
 # the bundle's own NAME_FILE pattern, directories, and where to fetch one.
 _POINTER_SUFFIXES = frozenset({"file", "path", "dir", "files", "url", "uri", "endpoint"})
-# A last name part that makes the name an identifier or a setting about a credential, which
-# is not secret itself: where it is kept (DB_SECRET_ARN, KEY_VAULT_NAME, KMS_KEY_ID), who
-# issued it or may receive it (JWT_ISSUER, OAUTH_TOKEN_AUDIENCE), which header carries it
-# (API_KEY_HEADER), its prefix, scopes, type or lifetime (CACHE_KEY_PREFIX, PAT_SCOPES).
-_IDENTIFIER_SUFFIXES = frozenset({
-    "arn", "id", "ids", "name", "names", "issuer", "iss", "audience", "audiences", "aud",
-    "header", "prefix", "suffix", "scope", "scopes", "region", "alias", "version", "type",
-    "kind", "algorithm", "alg", "ttl", "expiry", "expiration", "lifetime", "length", "size",
-    "count", "limit", "format", "field", "label", "ref", "reference",
-})
-# Keys that are published, not kept secret (PUBLIC_KEY, JWT_PUBLIC_KEY, PUBKEY).
-_PUBLIC_WORDS = frozenset({"public", "pub", "pubkey"})
 _PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# A last name part that makes the name an identifier of or around a credential, which is
+# published, not kept secret: an ARN or key ID names the secret (DB_SECRET_ARN, KMS_KEY_ID),
+# a JWT issuer or audience is a URL or string every verifier knows (JWT_ISSUER,
+# OAUTH_TOKEN_AUDIENCE), a header or vault name says where (API_KEY_HEADER, KEY_VAULT_NAME),
+# a prefix or scopes are settings (CACHE_KEY_PREFIX, PAT_SCOPES).
+_IDENTIFIER_SUFFIXES = frozenset({
+    "arn", "id", "ids", "kid", "issuer", "iss", "audience", "audiences", "aud", "header",
+    "headers", "name", "names", "prefix", "scope", "scopes", "region", "alg", "algorithm",
+    "type", "version",
+})
+# A key that is public by name (PUBLIC_KEY, JWT_PUBLIC_KEY, PUBKEY): the other half of a
+# key pair, published by design.
+_PUBLIC_KEY = re.compile(r"(?:^|_)pub(?:lic)?_?key$")
+# A value read at run time by the shell: a whole command substitution or parameter expansion
+# (REDIS_PWD="$(cat "$REDIS_PWD_FILE")", TOKEN=${TOKEN_FROM_ENV}), not a literal.
+_SHELL_READ = re.compile(r"\$\((?:[^()]|\([^()]*\))*\)|\$\{[A-Za-z_][A-Za-z0-9_]*\}"
+                         r"|\$[A-Za-z_][A-Za-z0-9_]*|`[^`]*`")
 
 # Values that are settings whatever the name: YAML 1.1 and common booleans, modes and
 # auth scheme names (TOKEN_TYPE=bearer), log levels. Compared case-insensitively.
@@ -55,11 +58,6 @@ _NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
                      r"(?:ns|us|ms|s|m|h|d|w|k|K|M|G|T|Ki|Mi|Gi|Ti)?")
 # $(OTHER_VAR): Kubernetes expands it from another env var, so the text is not the value.
 _ENV_REFERENCE = re.compile(r"\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[A-Za-z_][A-Za-z0-9_]*\}")
-# A value a shell computes: a command substitution ($(cat "$REDIS_PWD_FILE"), `...`) or a
-# variable ($VAR, ${VAR:-x}). In a shell line it reads the secret from elsewhere; it is not one.
-_SHELL_EXPANSION = re.compile(r"\$\(.*\)|`.*`|\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:#%/][^}]*)?\}"
-                              r"|\$[A-Za-z_][A-Za-z0-9_]*", re.DOTALL)
-_EXPANSION_START = re.compile(r"\$[({A-Za-z_]|`")
 
 # scheme://user:password@host (RFC 3986 userinfo); an empty password or a $(VAR) placeholder
 # is not a literal credential.
@@ -97,9 +95,9 @@ def credential_name(name: str) -> bool:
     """Whether an env var, ConfigMap key or option name marks a credential (not a pointer to
     one such as NAME_FILE or TOKEN_URL)."""
     parts = _parts(name)
-    if not parts or parts[-1] in _POINTER_SUFFIXES | _IDENTIFIER_SUFFIXES:
+    if not parts or parts[-1] in _POINTER_SUFFIXES or parts[-1] in _IDENTIFIER_SUFFIXES:
         return False
-    if any(p in _PUBLIC_WORDS for p in parts):
+    if _PUBLIC_KEY.search("_".join(parts)):
         return False
     return any(p in _CREDENTIAL_WORDS or p.endswith(_CREDENTIAL_ENDINGS) for p in parts) \
         or "apikey" in name.lower()
@@ -110,8 +108,7 @@ def is_setting(value: str) -> bool:
     duration or quantity, an absolute path, a short enum-like word, or a $(VAR) reference."""
     text = value.strip()
     return (not text or text.lower() in _SETTING_WORDS or text.startswith("/")
-            or _NUMBER.fullmatch(text) is not None or _ENV_REFERENCE.fullmatch(text) is not None
-            or _SHELL_EXPANSION.fullmatch(text.strip('"')) is not None)
+            or _NUMBER.fullmatch(text) is not None or _ENV_REFERENCE.fullmatch(text) is not None)
 
 
 def value_reason(value: str) -> str | None:
@@ -178,8 +175,11 @@ def argument_reasons(args: Sequence[object]) -> list[tuple[int, str]]:
         if index in found:
             continue
         why = value_reason(word)
-        option = _OPTION.fullmatch(word)
-        assignment = _ASSIGNMENT.fullmatch(word)
+        # A string with spaces is judged by its shell words too (see _tokens): read whole as
+        # one NAME=value, `REDIS_PWD="$(cat "$F")" exec redis` would be one long "value".
+        split = any(ch.isspace() for ch in word.strip())
+        option = None if split else _OPTION.fullmatch(word)
+        assignment = None if split else _ASSIGNMENT.fullmatch(word)
         if why is None and option and option["value"] is not None:
             why = _named(option["name"], option["value"], word)
         elif why is None and option and credential_name(option["name"]):
@@ -198,9 +198,11 @@ def argument_reasons(args: Sequence[object]) -> list[tuple[int, str]]:
 
 
 def _named(name: str, value: str, word: str) -> str | None:
-    # In a command line, NAME=$(cat "$NAME_FILE") (or $VAR, `...`) reads the value when the
-    # shell runs: the text starting so is no literal, whatever follows the expansion.
-    if _EXPANSION_START.match(value.lstrip('"')):
+    if _SHELL_READ.fullmatch(value.strip()):  # read when the line runs, e.g. from a *_FILE
+        return None
+    # A shell word cut inside an unquoted substitution (TOKEN=$(cat /mnt/x) splits into
+    # "TOKEN=$(cat" and "/mnt/x)"): it starts a read, it is no literal.
+    if re.match(r"\$[({]|`", value.strip().lstrip('"')):
         return None
     if credential_name(name) and not is_setting(value):
         return f"{word.split('=', 1)[0]} is given a literal credential"

@@ -59,6 +59,52 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _UNSAFE_NAMES = frozenset({"PATH", "IFS", "ENV", "PS4", "SHELL"})
 _UNSAFE_PREFIXES = ("LD_", "DYLD_", "BASH_FUNC_", "mcp_env_")
 
+# Variables that change what code a process runs or whom it trusts, by mechanism: neither
+# `env` nor `secrets.env` may set them (a value in the secret store is no more trusted than
+# one in values.yaml, and either outlives the image's review). (mechanism, names, prefixes).
+RUNTIME_CONTROL: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...] = (
+    # ld.so(8) ENVIRONMENT (LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT); dyld(1) on macOS.
+    ("the dynamic loader", frozenset(), ("LD_", "DYLD_")),
+    # Code or modules an interpreter loads before the program: node(1) "Environment
+    # variables" (NODE_OPTIONS takes --require), docs.python.org "Command line and
+    # environment" (PYTHONPATH, PYTHONSTARTUP, PYTHONHOME, PYTHONUSERBASE, PYTHONWARNINGS
+    # imports its category), the JDK's "java" tool docs (JAVA_TOOL_OPTIONS, _JAVA_OPTIONS,
+    # JDK_JAVA_OPTIONS: -javaagent), perlrun(1) (PERL5OPT, PERL5LIB, PERLLIB), ruby(1)
+    # (RUBYOPT, RUBYLIB).
+    ("an interpreter's start-up", frozenset({
+        "NODE_OPTIONS", "NODE_PATH", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME",
+        "PYTHONUSERBASE", "PYTHONWARNINGS", "PYTHONEXECUTABLE", "JAVA_TOOL_OPTIONS",
+        "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH", "PERL5OPT", "PERL5LIB", "PERLLIB",
+        "RUBYOPT", "RUBYLIB"}), ()),
+    # bash(1) INVOCATION (BASH_ENV; ENV in POSIX mode and for sh), exported functions,
+    # SHELLOPTS/BASHOPTS, PROMPT_COMMAND.
+    ("the shell", frozenset({"BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PROMPT_COMMAND",
+                             "IFS", "PS4"}), ("BASH_FUNC_",)),
+    # curl(1) ENVIRONMENT and Go's net/http ProxyFromEnvironment: every request through a
+    # proxy the variable names (upper and lower case are both read).
+    ("the HTTP proxy", frozenset({"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+                                  "http_proxy", "https_proxy", "all_proxy", "no_proxy"}), ()),
+    # Whom TLS trusts: node(1) NODE_EXTRA_CA_CERTS, OpenSSL's SSL_CERT_FILE/SSL_CERT_DIR,
+    # requests' REQUESTS_CA_BUNDLE, curl's CURL_CA_BUNDLE, gRPC's
+    # GRPC_DEFAULT_SSL_ROOTS_FILE_PATH.
+    ("the TLS trust store", frozenset({
+        "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"}), ()),
+    # glibc's own list of variables unsafe for privileged programs (elf/unsecvars.h):
+    # GCONV_PATH loads iconv modules, LOCPATH/NLSPATH locale data, resolver and malloc hooks.
+    ("the C library (iconv, locale, resolver)", frozenset({
+        "GCONV_PATH", "LOCPATH", "NLSPATH", "GETCONF_DIR", "HOSTALIASES", "LOCALDOMAIN",
+        "RES_OPTIONS", "RESOLV_HOST_CONF", "MALLOC_TRACE", "NIS_PATH", "TZDIR"}), ()),
+)
+
+
+def runtime_control(name: str) -> str | None:
+    """The mechanism `name` controls (see RUNTIME_CONTROL), or None."""
+    for mechanism, names, prefixes in RUNTIME_CONTROL:
+        if name in names or name.startswith(prefixes or ("\0",)):
+            return mechanism
+    return None
+
 # The one read loop both scripts share. `read -r` with an empty IFS keeps backslashes and
 # leading/trailing blanks; every complete line gets its newline back, and the text after the last
 # newline (read's non-zero return leaves it in the line variable) is appended as it is. So the
@@ -169,6 +215,8 @@ def name_problems(env: Mapping[str, str]) -> list[Problem]:
         elif name in _UNSAFE_NAMES or name.startswith(_UNSAFE_PREFIXES):
             out.append(Problem(key, "controls the shell or the dynamic loader; a secret must"
                                " not replace it"))
+        elif mechanism := runtime_control(name):
+            out.append(Problem(key, f"controls {mechanism}; a secret must not replace it"))
     return out
 
 
@@ -339,14 +387,14 @@ def args_file_problems(args: list[str], mount_path: str, produced: set[str]) -> 
 
 
 def reference_problems(command: Sequence[str], args: Sequence[str],
-                       names: Iterable[str]) -> list[Problem]:
-    """`$(NAME)` of a secrets.env name in command or args: with fileKeyRef the kubelet may expand
-    it as it does declared env values and put the secret in the process's argv (readable in /proc
-    by every process in the container); with the wrapper the server gets the literal text.
-    Either is wrong."""
+                       names: Iterable[str], bridge_args: Sequence[str] = ()) -> list[Problem]:
+    """`$(NAME)` of a secrets.env name in command, args or bridge.args (the bridge is PID 1 of
+    the same container): with fileKeyRef the kubelet may expand it as it does declared env
+    values and put the secret in the process's argv (readable in /proc by every process in the
+    container); with the wrapper the server gets the literal text. Either is wrong."""
     wanted = set(names)
     out = []
-    for field, values in (("command", command), ("args", args)):
+    for field, values in (("command", command), ("args", args), ("bridge.args", bridge_args)):
         for i, text in enumerate(values):
             # $$(X) is the kubelet's escape for a literal $(X) (expand.go): not a reference.
             refs = {m[1] for m in re.finditer(r"(?<!\$)(?:\$\$)*\$\(([^)]*)\)", text)} & wanted

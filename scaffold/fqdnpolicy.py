@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from . import netranges
 from .errors import InputError, Problem
 
 CILIUM_API_VERSION = "cilium.io/v2"
@@ -75,6 +76,41 @@ def _show(text: str) -> str:
     return shown if len(shown) <= 70 else shown[:66] + '..."'
 
 
+# Wildcard-DNS services: every name under them resolves to the address its labels spell
+# (nip.io's own page: "10.0.0.1.nip.io maps to 10.0.0.1", dashed "10-0-0-1.nip.io" too;
+# sslip.io likewise), so a rule for one of their names is a rule for an address, private and
+# metadata ones included. Not public suffixes (the PSL does not list them): named here. The
+# CiliumNetworkPolicy's egressDeny closes what this list misses.
+WILDCARD_DNS_SERVICES = ("nip.io", "sslip.io", "xip.io", "traefik.me", "lvh.me",
+                         "localtest.me")
+# Four decimal octets in a row, separated by dots or dashes, inside a name
+# (169.254.169.254.nip.io, api-10-0-0-1.sslip.io).
+_EMBEDDED_IPV4 = re.compile(r"(?:^|[.-])(?:\d{1,3}[.-]){3}\d{1,3}(?=$|[.-])")
+
+
+@functools.cache
+def _public_suffixes() -> Any:
+    # Deferred: the list is read from the package's bundled snapshot (no network) on first use.
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(only_icann=False)  # the private section too: github.io, s3...
+
+
+def _reach_problem(text: str, name: str, wildcard: bool) -> str | None:
+    """What a syntactically good host would reach that an IP rule may not."""
+    if _EMBEDDED_IPV4.search(name):
+        return (f"{_show(text)} spells an IP address in its labels: wildcard-DNS services"
+                " resolve such names to that address; use a cidr rule for a public address")
+    for service in WILDCARD_DNS_SERVICES:
+        if name == service or name.endswith("." + service):
+            return (f"{_show(text)} is under {service}, a wildcard-DNS service that resolves"
+                    " names to the address they spell (private and metadata ones too)")
+    if wildcard and _public_suffixes().is_public(name):
+        return (f"{_show(text)} is a wildcard over {name}, a public suffix (Public Suffix"
+                " List): anyone can register a name under it; list the exact hosts")
+    return None
+
+
 def is_wildcard(host: str) -> bool:
     """Whether a host accepted by check_host is a `*.` wildcard."""
     return host.startswith("*.")
@@ -92,10 +128,10 @@ def check_host(text: str) -> str | None:
     xn-- form). Refused because they are not public API hosts: IP addresses, `*`,
     single-label names, names under .internal, .local, .localhost, .arpa.
 
-    A wildcard over a domain that hands out subdomains to anyone (github.io,
-    s3.amazonaws.com) still reaches hosts an attacker can create: only a public suffix list
-    could tell, and that is third-party data that changes; the README says to prefer exact
-    names."""
+    Refused because they reach what IP rules cannot: a wildcard over a public suffix (the
+    Public Suffix List, ICANN and private sections: *.co.uk, *.github.io), a name that spells
+    an IP address (10.0.0.1.nip.io, 10-0-0-1.sslip.io) and names under wildcard-DNS
+    services."""
     if not text:
         return "must be a host name such as api.example.com or a wildcard such as *.example.com"
     if any(not ("!" <= c <= "~") for c in text):
@@ -145,7 +181,7 @@ def check_host(text: str) -> str | None:
                 " public API: reach in-cluster services by their labels under egress")
     if not _HOST_RE.search(text):  # a backstop: the checks above say why in words
         return f"{_show(text)} is not a host name such as api.example.com or *.example.com"
-    return None
+    return _reach_problem(text, name, wildcard)
 
 
 # --- builders ----------------------------------------------------------------------------------
@@ -155,6 +191,19 @@ HostPorts = tuple[str, Sequence[int]]
 
 # Cilium's CRD allows at most 40 entries in one toPorts[].ports list.
 MAX_PORTS = 40
+
+# What a host name may never reach, whatever its DNS answer holds: the ranges every IP rule
+# excepts (metadata, link-local, WireServer, private, CGNAT, loopback, ULA). toFQDNs allows
+# the addresses in the answer, and a name whose DNS someone else controls
+# (169.254.169.254.nip.io, a wildcard's subdomain) can answer with any of them; the
+# NetworkPolicy's `except` lists do not limit another policy's allows, which add up. An
+# egressDeny rule does: "Any rule inserted here will be denied regardless of the allowed
+# egress rules in the 'egress' field" (cilium/cilium CRD ciliumnetworkpolicies.yaml,
+# spec.egressDeny; docs.cilium.io "Deny Policies": deny takes precedence over allow). Its
+# toCIDR applies only to "connections destined for outside of the cluster and not targeting
+# the host" (same CRD, toCIDR), so the DNS rule's kube-dns pods stay reachable.
+DENIED_TO_HOSTS: tuple[str, ...] = tuple(
+    str(n) for n in netranges.collapse((*netranges.NEVER_REACHABLE, *netranges.PRIVATE)))
 
 
 def _checked(hosts: Iterable[HostPorts]) -> list[tuple[str, list[int]]]:
@@ -227,6 +276,7 @@ def cilium_network_policy(server: str, namespace: str, selector: Mapping[str, st
         "spec": {
             "endpointSelector": {"matchLabels": dict(sorted(selector.items()))},
             "egress": dns_rules + host_rules,
+            "egressDeny": [{"toCIDR": list(DENIED_TO_HOSTS)}],
         },
     }
 
@@ -350,10 +400,15 @@ def cilium_schema() -> dict[str, Any]:
             "rules": _object(["dns"], {"dns": _array(_object(["matchPattern"], {
                 # Every name: see cilium_network_policy for why this is not narrower.
                 "matchPattern": {**_STRING, "const": "*"}}))})}))})
-    return _top(CILIUM_API_VERSION, CILIUM_KIND, _object(["endpointSelector", "egress"], {
-        "endpointSelector": _match_labels(rf"(?:{CILIUM_K8S_SOURCE})?{_LABEL_KEY}"),
-        "egress": _array({"if": {"required": ["toFQDNs"]}, "then": fqdn_rule, "else": dns_rule}),
-    }))
+    deny_rule = _object(["toCIDR"], {"toCIDR": {
+        "type": "array", "const": list(DENIED_TO_HOSTS)}})
+    return _top(CILIUM_API_VERSION, CILIUM_KIND, _object(
+        ["endpointSelector", "egress", "egressDeny"], {
+            "endpointSelector": _match_labels(rf"(?:{CILIUM_K8S_SOURCE})?{_LABEL_KEY}"),
+            "egress": _array({"if": {"required": ["toFQDNs"]}, "then": fqdn_rule,
+                              "else": dns_rule}),
+            "egressDeny": {**_array(deny_rule), "minItems": 1, "maxItems": 1},
+        }))
 
 
 @functools.cache

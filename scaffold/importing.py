@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from . import keypath, serverjson
 from . import values as values_mod
 from .errors import MissingAnswersError, Problem, ProblemCode, ValuesError
+from .safetext import printable
 from .serverjson import Hint, Question
 
 # Keys an import may produce that this version's values schema may not define (they arrive
@@ -38,6 +39,57 @@ class Imported:
     raw: dict[str, Any]
     questions: list[Question]
     source: str
+
+
+# The ports a description may open to a named host by itself: HTTP and HTTPS (and HTTPS's
+# usual alternative), which is how an MCP server calls a web API. Any other port (SMTP, SSH,
+# a database, a range) is a channel the user grants, not the server's author (DESIGN.md,
+# "Imported descriptions are untrusted input").
+HOST_PORTS = frozenset({80, 443, 8443})
+# Top-level keys an import may never decide: they say what the server is allowed.
+# rbac carries clusterWide and its reason (the skip annotation `check` honours).
+_PRIVILEGES = ("rbac", "cloudIdentity")
+
+
+def _egress_privilege(rule: dict[str, Any]) -> bool:
+    """A rule beyond a named host on HTTP(S): any CIDR (the internet included), other ports."""
+    return "host" not in rule or not set(rule.get("ports", [])) <= HOST_PORTS
+
+
+def _privileges(imported: dict[str, Any], asks: list[Question | Hint]
+                ) -> tuple[dict[str, Any], list[Question | Hint], list[tuple[str, str]]]:
+    """The description's values and asks without the privileges it asks for, and those
+    privileges: (values key, what was asked for) for the refusal to name."""
+    out = dict(imported)
+    asked: list[tuple[str, str]] = []
+    for key in _PRIVILEGES:
+        if key in out:
+            asked.append((key, json.dumps(out.pop(key), sort_keys=True)))
+    clouds = [a for a in asks if isinstance(a, Question) and a.key.startswith("cloudIdentity.")]
+    asked += [("cloudIdentity", f"a cloud identity ({a.key})") for a in clouds]
+    rules = out.get("externalEgress", [])
+    wide = [r for r in rules if _egress_privilege(r)]
+    if wide:
+        asked.append(("externalEgress", json.dumps(wide, sort_keys=True)
+                      + f" (a description may ask only for named hosts on ports"
+                        f" {', '.join(map(str, sorted(HOST_PORTS)))})"))
+        del out["externalEgress"]
+    dropped = {id(a) for a in clouds}  # the user's cloudIdentity picks its own provider
+    if wide:  # the "internet is open" note is about the egress refused here
+        dropped |= {id(a) for a in asks if isinstance(a, Hint) and a.key == "externalEgress"}
+    return out, [a for a in asks if id(a) not in dropped], asked
+
+
+def _refuse_privileges(asked: list[tuple[str, str]], given: dict[str, Any], source: str) -> None:
+    """Privileges come only from the user's values: each one the description asks for and the
+    values file does not give is refused, naming the key to put there. (Interactively too: the
+    wizard has no step that shows a privilege and asks to confirm it.)"""
+    problems = [Problem(key, f"the description asks for {printable(what)}; an imported"
+                        " description cannot grant privileges: give it in your --values file"
+                        " if you grant it")
+                for key, what in asked if key not in given]
+    if problems:
+        raise ValuesError(problems, source)
 
 
 def _known(key: str) -> bool:
@@ -84,12 +136,15 @@ def prepare(from_: str, given: dict[str, Any], values_path: str | None, err: Tex
     desc = serverjson.load(from_)
     imported, asks = serverjson.to_values(desc)
     imported, asks = _fit(imported, asks)
+    imported, asks, asked = _privileges(imported, asks)
+    _refuse_privileges(asked, given, desc.source)
     raw = serverjson.merge(imported, given)
     questions = serverjson.remaining(asks, raw)
     _unknown_keys(imported, given, questions, desc.source)
     for ask in asks:
         if isinstance(ask, Hint) and not (ask.key and serverjson._answered(given, ask.key)):
-            err.write(f"mcp-scaffold: note: {_where(desc.source, ask)}: {ask.message}\n")
+            err.write(f"mcp-scaffold: note: {printable(_where(desc.source, ask))}:"
+                      f" {printable(ask.message)}\n")
     source = f"{values_path} over {desc.source}" if values_path else desc.source
     return Imported(raw, questions, source)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import posixpath
+import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -335,9 +336,20 @@ class Disruption:
     eviction_policy: bool  # the API knows unhealthyPodEvictionPolicy
 
 
+# The NetworkPolicy names a tree's namespace/ base writes, and the suffix of a server's
+# cloud-identity policy: a server of the tree may not take one of them as its own name (its
+# NetworkPolicy, named after it, would replace the namespace's, or another server's).
+TREE_DEFAULT_DENY = "default-deny"
+TREE_DNS_POLICY = "dns"
+CLOUD_IDENTITY_POLICY_SUFFIX = "-cloud-identity"
+TREE_POLICY_NAMES = (TREE_DEFAULT_DENY, TREE_DNS_POLICY)
+
+
 @dataclass(frozen=True)
 class NamespacePlan:
     """The Namespace with its Pod Security labels, and the default-deny policy in it."""
+
+    dns_policy_name: ClassVar[str] = TREE_DNS_POLICY
 
     name: str
     labels: Labels
@@ -352,6 +364,10 @@ class NamespacePlan:
 @dataclass(frozen=True)
 class ServerPlan:
     """One MCP server: its objects, and the files of its base."""
+
+    @property
+    def cloud_identity_policy_name(self) -> str:
+        return self.name + CLOUD_IDENTITY_POLICY_SUFFIX
 
     name: str
     namespace: str
@@ -446,7 +462,7 @@ def build_tree(shared: Values, servers: tuple[Values, ...]) -> BundlePlan:
             name=shared["namespace"],
             labels=_namespace_labels(shared),
             kubernetes_version=shared["kubernetesVersion"],
-            default_deny_name="default-deny",
+            default_deny_name=TREE_DEFAULT_DENY,
             default_deny_labels=labels,
             dns=DnsPlan(dns["namespace"], _frozen(dns["podLabels"]), dns["nodeLocalCache"]),
         )
@@ -799,6 +815,7 @@ def _server(v: Values) -> ServerPlan:
     disruption = (Disruption((major, minor) >= conventions.PDB_EVICTION_POLICY_SINCE)
                   if v["replicas"] >= conventions.HA_REPLICAS else None)
     network = _network(v, api, labels)
+    pod = _v2_pod(_pod(v, labels, selector, home, api, secrets, cloud), v)
     return ServerPlan(
         name=name,
         namespace=v["namespace"],
@@ -810,7 +827,7 @@ def _server(v: Values) -> ServerPlan:
         image=v["image"],
         sa_annotations=_frozen({**(secrets.sa_annotations if secrets else {}),
                                 **(cloud.sa_annotations if cloud else {})}),
-        pod=_v2_pod(_pod(v, labels, selector, home, api, secrets, cloud), v),
+        pod=pod,
         network=network,
         secrets=secrets,
         disruption=disruption,
@@ -822,7 +839,7 @@ def _server(v: Values) -> ServerPlan:
                          flavor=network.flavor if network.host_policy else None,
                          claims=any(vol["persistent"] for vol in v["volumes"])),
         path=v["path"],
-        bridge=_bridge(v),
+        bridge=_bridge(v, pod.containers[0]),
     )
 
 
@@ -831,23 +848,58 @@ def _server(v: Values) -> ServerPlan:
 BRIDGE_VOLUME = "mcp-bridge"
 
 
-def bridge_args(args: list[str], port: int, path: str, command: list[str]) -> list[str]:
+_REFERENCE = re.compile(r"\$(\$|\(([^)]*)\))")
+
+
+def kubelet_expand(text: str, env: Mapping[str, str]) -> str:
+    """What the kubelet makes of `text` in command, args or an env value
+    (kubernetes/kubernetes third_party/forked/golang/expansion/expand.go): `$$` is a literal
+    `$`, `$(NAME)` is NAME's value when `env` defines it and stays as written otherwise, any
+    other `$` (an unclosed `$(` too) is itself."""
+    def repl(m: re.Match[str]) -> str:
+        if m.group(1) == "$":
+            return "$"
+        return env.get(m.group(2), m.group(0))
+    return _REFERENCE.sub(repl, text)
+
+
+def kubelet_env(env: Sequence[Env]) -> dict[str, str]:
+    """The container's literal env as the kubelet resolves it: in order, each value expanded
+    with the variables defined before it (kubelet_pods.go makeEnvironmentVariables). Values
+    read at run time (fileKeyRef) are not known here and are left out."""
+    out: dict[str, str] = {}
+    for e in env:
+        if isinstance(e, EnvVar):
+            out[e.name] = kubelet_expand(e.value, out)
+    return out
+
+
+def bridge_args(args: list[str], port: int, path: str, command: list[str],
+                env: Mapping[str, str] | None = None) -> list[str]:
     """The bridge's arguments: {port} and {path} filled in; the server's command and args as
     one POSIX-shell-quoted string where {command} stands (supergateway's --stdio runs it with
-    a shell), else appended as separate arguments."""
+    a shell), else appended as separate arguments.
+
+    The kubelet expands `$(NAME)` in every argument before the bridge sees it, so a line
+    quoted first and expanded after would put an env value, quotes and all, into the shell
+    (`it's` breaks the line, `'; cmd '` runs cmd). So the command is expanded here, as the
+    kubelet would with the container's `env`, then quoted, then every `$` is written `$$`,
+    which the kubelet turns back into `$`: the shell gets exactly the quoted line."""
     out = [a.replace("{port}", str(port)).replace("{path}", path) for a in args]
     if any("{command}" in a for a in args):
-        line = shlex.join(command)
+        known = env or {}
+        line = shlex.join(kubelet_expand(a, known) for a in command).replace("$", "$$")
         return [a.replace("{command}", line) for a in out]
     return out + command
 
 
-def _bridge(v: Values) -> BridgePlan | None:
+def _bridge(v: Values, server: ContainerPlan) -> BridgePlan | None:
     b = v.get("bridge")
     if v["transport"] != "stdio" or b is None:
         return None
     binary = f"{conventions.BRIDGE_DIR}/{posixpath.basename(b['binary'])}"
-    args = bridge_args(b["args"], v["port"], v["path"], [*v["command"], *v["args"]])
+    args = bridge_args(b["args"], v["port"], v["path"], [*v["command"], *v["args"]],
+                       kubelet_env(server.env))
     return BridgePlan(image=b["image"], binary=binary, command_line=(binary, *args))
 
 
@@ -876,7 +928,7 @@ def _v2_pod(pod: PodPlan, v: Values) -> PodPlan:
                                                            headers=headers.get("readiness", ())),
     )
     init: tuple[ContainerPlan, ...] = ()
-    bridge = _bridge(v)
+    bridge = _bridge(v, server)
     if bridge is not None:
         volumes.append(EmptyDir(BRIDGE_VOLUME, conventions.BRIDGE_SIZE))
         # The bridge replaces the image's ENTRYPOINT; the server is its child process.

@@ -86,23 +86,31 @@ def _bytecode_cache(jinja2: Any, options: dict[str, Any]) -> Any:
     each entry by template path and source checksum (its magic by Jinja and Python version) and
     writes it atomically; the directory is keyed by the Jinja version and the options that
     change compiled code. MCP_SCAFFOLD_NO_CACHE=1, or an unwritable cache, disables it."""
-    # The compiled templates run as code: kept only in codecache's directory (ours, writable by
-    # nobody else), and only in a subdirectory that is ours too. A cache another user can
-    # write is not used (0.2.0 loaded entries from any $XDG_CACHE_HOME).
-    base = codecache.directory()
+    # Jinja's entries are pickles and code objects that run when loaded: the same rule as
+    # codecache's (a directory of ours nobody else may write; here each entry as well).
+    base = codecache.directory()  # None when disabled (MCP_SCAFFOLD_NO_CACHE) or not ours
     if base is None:
         return None
     key = hashlib.sha256(f"{jinja2.__version__} {sorted(options.items())}".encode()).hexdigest()
     directory = os.path.join(base, f"jinja-{key[:16]}")
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        st = os.lstat(directory)
+        st = os.stat(directory)
     except OSError:
         return None
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022 \
-            or not os.access(directory, os.W_OK):
+    if not codecache.ours(st) or not os.access(directory, os.W_OK):
         return None
-    return jinja2.FileSystemBytecodeCache(directory)
+
+    class _Checked(jinja2.FileSystemBytecodeCache):  # type: ignore[misc]
+        def load_bytecode(self, bucket: Any) -> None:
+            try:
+                entry = os.lstat(self._get_cache_filename(bucket))
+            except OSError:
+                return
+            if stat.S_ISREG(entry.st_mode) and codecache.ours(entry):
+                super().load_bytecode(bucket)
+
+    return _Checked(directory)
 
 
 @functools.cache

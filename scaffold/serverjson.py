@@ -20,7 +20,7 @@ from typing import Any, Literal, cast
 
 import jsonschema
 
-from scaffold import catalog
+from scaffold import catalog, fqdnpolicy
 from scaffold.digest import DIGEST_PATTERN
 from scaffold.errors import InputError, Problem
 
@@ -32,7 +32,9 @@ MAX_BYTES = 1_000_000  # a server.json is a few KiB; refuse a file that cannot b
 # every supported cluster accepts it, and it keeps shell metacharacters out of the pod spec.
 _ENV_NAME = r"^[A-Za-z_.-][A-Za-z0-9_.-]*$"
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-_HOST = r"^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+# One host-name grammar: the description's hosts become externalEgress hosts, which
+# fqdnpolicy.check_host judges (so printer.local or 10.0.0.1.nip.io is refused there).
+_HOST = fqdnpolicy.HOST_PATTERN
 _HTTP_PATH = r"^/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$"
 _PORTS = {"type": "array", "minItems": 1, "uniqueItems": True,
           "items": {"type": "integer", "minimum": 1, "maximum": 65535}}

@@ -17,7 +17,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from . import providers
+from . import plan, providers
 from . import values as values_mod
 from .errors import Problem, ProblemCode, ValuesError
 
@@ -118,6 +118,10 @@ def validate(raw: dict[str, Any], source: str = "") -> Team:
         elif isinstance(name, str) and name in names:
             problems.append(Problem(f"servers[{i}].name", f"{name!r} is also servers"
                                     f"[{names[name]}].name; each server needs its own"))
+        elif isinstance(name, str) and name in plan.TREE_POLICY_NAMES:
+            problems.append(Problem(f"servers[{i}].name", f"{name!r} names a NetworkPolicy of"
+                                    " the tree's namespace/ base, which the server's own would"
+                                    " replace; choose another name"))
         if isinstance(name, str):
             names.setdefault(name, i)
         merged = inherited(shared, item)
@@ -126,6 +130,12 @@ def validate(raw: dict[str, Any], source: str = "") -> Team:
         except ValuesError as exc:
             problems += [Problem(_server_key(p.key, i, item, p.message), p.message, p.code)
                          for p in exc.problems]
+    for name, i in names.items():
+        owner = name.removesuffix(plan.CLOUD_IDENTITY_POLICY_SUFFIX)
+        if owner != name and owner in names:
+            problems.append(Problem(f"servers[{i}].name", f"{name!r} is the name of servers"
+                                    f"[{names[owner]}]'s cloud-identity NetworkPolicy; choose"
+                                    " another name"))
     if problems:
         raise ValuesError(sorted(set(problems), key=problems.index), source)
     return Team(shared=values_mod.with_defaults(shared), servers=tuple(checked),

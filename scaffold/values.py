@@ -23,13 +23,13 @@ from . import (
     listen,
     netranges,
     providers,
-    runtimecontrol,
     schemacompiler,
 )
 from . import quantity as quantities
 from .credentials import credential_reason
 from .digest import DIGEST_FORM, DIGEST_PATTERN
 from .errors import InputError, Problem, ProblemCode, ValuesError
+from .safetext import printable
 from .yamlio import load_one
 
 Values = dict[str, Any]
@@ -441,6 +441,21 @@ def check_byte_quantity(text: str) -> str | None:
     return None
 
 
+def _writable_path_entry(v: Values, value: str) -> str | None:
+    """The first PATH entry under a directory the pod can write: /tmp, the runtime dirs the
+    bundle sets (HOME, caches) and every volume."""
+    writable = [conventions.TMP, *(d for _, d in conventions.RUNTIME_ENV[v["runtime"]]),
+                *(vol["mountPath"] for vol in v["volumes"])]
+    for entry in value.split(":"):
+        normal = "/" + posixpath.normpath(entry).lstrip("/") if entry else "."
+        if entry == "" or not entry.startswith("/"):
+            return f"{entry or '(empty: the working directory)'!s}"
+        for w in writable:
+            if isinstance(w, str) and w.startswith("/") and _under(normal, w.rstrip("/") or "/"):
+                return normal
+    return None
+
+
 def check_mount_path(text: str) -> str | None:
     """None if text is a directory of its own for a volume: absolute, without '.' or '..'
     segments, written in its normal form, and clear of the paths the bundle, the kubelet and
@@ -465,32 +480,33 @@ def check_mount_path(text: str) -> str | None:
     return None
 
 
-# Where the image keeps code and trust: a writable volume there (an emptyDir survives a
-# container restart, a claim every restart) lets a compromised process plant code or a CA that
-# every later start runs or trusts (sitecustomize.py, a node module, a shared library, a cert).
-_CODE_TREES = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc/ssl",
-               "/etc/pki", "/etc/ca-certificates", "/etc/ld.so.conf.d", "/etc/profile.d",
-               "/etc/python3", "/etc/alternatives")
-_CODE_SEGMENTS = re.compile(r"(?:^|/)(?:site-packages|dist-packages|node_modules|__pycache__"
-                            r"|python[0-9]+(?:\.[0-9]+)?|\.pyenv|\.nvm|\.npm-global)(?:/|$)")
+# Where the code a process loads lives: interpreters' module directories, the system's
+# programs and libraries, the dynamic loader's configuration and the TLS trust store. A
+# writable volume there (an emptyDir outlives a container restart, a claim every restart)
+# lets one compromised process plant what every later start runs or trusts
+# (sitecustomize.py in site-packages, a CA in /etc/ssl/certs, /etc/ld.so.preload).
+_CODE_TREES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/ssl",
+               "/etc/pki", "/etc/ca-certificates", "/etc/ld.so.preload", "/etc/ld.so.conf",
+               "/etc/ld.so.conf.d", "/etc/ld.so.cache", "/etc/alternatives")
+_CODE_DIRS = frozenset({"site-packages", "dist-packages", "node_modules", "__pycache__",
+                        "lib-dynload", "gems", "vendor"})
 
 
 def check_volume_path(text: str) -> str | None:
-    """check_mount_path for a writable volume, which also may not sit on a code, library or
-    certificate path."""
-    message = check_mount_path(text)
-    if message is not None:
-        return message
+    """check_mount_path, and clear of the paths code is loaded from (a volume is writable)."""
+    found = check_mount_path(text)
+    if found:
+        return found
     for tree in _CODE_TREES:
-        if text == tree or text.startswith(tree + "/"):
-            return (f"{text} is under {tree}, where the image keeps programs, libraries or"
-                    " certificates: a writable volume there lets a compromised process plant"
-                    " code that every later start runs; use a directory of its own such as"
-                    " /data")
-    if _CODE_SEGMENTS.search(text):
-        return (f"{text} is an interpreter's code path (site-packages, node_modules, ...): a"
-                " writable volume there lets a compromised process plant code that every"
-                " later start runs; use a directory of its own such as /data")
+        if _under(text, tree):
+            return (f"{text} is under {tree}, where programs, libraries or trusted certificates"
+                    " are loaded from: a writable volume there lets a process plant what every"
+                    " later start runs; use a data directory such as /data")
+    for part in text.split("/"):
+        if part in _CODE_DIRS or re.fullmatch(r"python[0-9]+(?:\.[0-9]+)?", part):
+            return (f"{text} is inside a {part} directory, which an interpreter loads code"
+                    " from: a writable volume there lets a process plant what every later"
+                    " start runs; use a data directory such as /data")
     return None
 
 
@@ -636,8 +652,13 @@ def semantic_problems(v: Values) -> list[Problem]:
         elif name in v["secrets"]["files"]:
             add(f"env.{name}", "is also a key of secrets.files; each env var is set once",
                 ProblemCode.DUPLICATE)
-        elif (why := _writable_control(name, str(v["env"][name]), v)) is not None:
-            add(f"env.{name}", why, ProblemCode.RESERVED)
+        elif mechanism := envloader.runtime_control(name):
+            add(f"env.{name}", f"controls {mechanism}, which decides what code the server runs"
+                " or whom it trusts; build it into the image instead", ProblemCode.RESERVED)
+        elif name == "PATH" and (into := _writable_path_entry(v, str(v["env"][name]))):
+            add(f"env.{name}", f"lists {into}, a directory the pod can write (it survives a"
+                " container restart): a process could plant what later starts run",
+                ProblemCode.RESERVED)
         elif why := credential_reason(name, str(v["env"][name])):  # the detector `check` uses
             add(f"env.{name}", f"holds {why}; a literal env value is stored in etcd:"
                 " put it in the secret store and list it under secrets.files", ProblemCode.CREDENTIAL)
@@ -802,6 +823,15 @@ def transport_problems(v: Values) -> list[Problem]:
         for i in holders[1:]:
             out.append(Problem(f"bridge.args[{i}]", "holds {command} a second time; the"
                                " server is started once"))
+        for i in holders[:1]:
+            # The bridge runs this argument with a shell after the kubelet expanded it: a
+            # $(NAME) beside {command} would put NAME's value, quotes and all, into that shell
+            # ({command} itself is expanded and quoted by mcp-scaffold; see plan.bridge_args).
+            if re.search(r"(?<!\$)(?:\$\$)*\$\(", bridge["args"][i].replace("{command}", "")):
+                out.append(Problem(f"bridge.args[{i}]", "holds $( beside {command}: the bridge"
+                                   " runs this argument with a shell after the kubelet expanded"
+                                   " it; put the reference in command or args (write $$( for a"
+                                   " literal $()"))
     return out
 
 
@@ -877,23 +907,6 @@ def _budget_message(parts: list[tuple[str, float]], limit: float) -> str:
 
 def _mebibytes(size: float) -> str:
     return f"{size / 2**20:g}Mi"
-
-
-def _writable_control(name: str, value: str, v: Values) -> str | None:
-    """Why an env var that controls loading, interpreting or connecting may not point where
-    it points: into a writable mount, where a compromised process writes what every later
-    start of the container (the mount survives a restart) then loads."""
-    mechanism = runtimecontrol.mechanism(name)
-    if mechanism is None:
-        return None
-    for path in runtimecontrol.paths_in(value):
-        normal = "/" + posixpath.normpath(path).lstrip("/")
-        for writable in writable_paths(v):
-            if _under(normal, writable):
-                return (f"controls the {mechanism} and points into {writable}, which the"
-                        " server can write: a compromised process would plant what every"
-                        " later start loads; point it at the image's own read-only files")
-    return None
 
 
 def writable_paths(v: Values) -> list[str]:
@@ -980,6 +993,14 @@ def host_egress_warnings(v: Values) -> list[Problem]:
     if flavor != "kubernetes" and not any("host" in r for r in v["externalEgress"]):
         return [Problem("networkPolicy.flavor", f"changes nothing: no externalEgress rule has a"
                         f" host, so no {_FLAVOR_NEEDS[flavor]} policy is emitted")]
+    if flavor == "gke":
+        # An FQDNNetworkPolicy only allows (shared/reference/gke-fqdnnetworkpolicy.md): there
+        # is no deny to put beside it, and allows from several policies add up, so the
+        # NetworkPolicy's except lists do not limit what a host's DNS answer holds.
+        return [Problem("networkPolicy.flavor", "gke: an FQDNNetworkPolicy has no deny rule, so"
+                        " a listed host whose DNS answers a private or metadata address is"
+                        " reachable there; list only hosts whose DNS you trust, or use cilium"
+                        " (its policy denies those ranges)")]
     return []
 
 
@@ -1007,11 +1028,6 @@ def secret_env_problems(v: Values) -> list[Problem]:
         key = f"secrets.env.{name}"
         if name in RESERVED_ENV:
             out.append(Problem(key, "is set by the bundle (runtime dirs); choose another name"))
-        elif (mechanism := runtimecontrol.mechanism(name)) is not None:
-            out.append(Problem(key, f"controls the {mechanism} (see scaffold/runtimecontrol.py):"
-                               " whoever can write the secret store would choose the code the"
-                               " server runs or where its traffic goes; set it in env, or not"
-                               " at all"))
         elif name in v["env"]:
             out.append(Problem(key, "is also a key of env; each env var is set once"))
         elif name in s["files"]:
@@ -1021,7 +1037,8 @@ def secret_env_problems(v: Values) -> list[Problem]:
                                f" produced: {', '.join(sorted(produced)) or 'none'}"))
     loader = s.get("envLoader", {}).get("image")
     out += envloader.mode_problems(v["kubernetesVersion"], loader, v["command"])
-    out += envloader.reference_problems(v["command"], v["args"], env)
+    out += envloader.reference_problems(v["command"], v["args"], env,
+                                        (v.get("bridge") or {}).get("args", []))
     return out
 
 
@@ -1169,9 +1186,10 @@ def warnings(v: Values) -> list[Problem]:
     that changes nothing)."""
     out = list(_no_effect(v)) + list(storage_warnings(v)) + host_egress_warnings(v)
     provider = providers.lookup(v["secrets"]["provider"])  # None for "none"
-    if provider is None:
-        return out
-    return out + provider.warnings(v["secrets"][provider.name], v)
+    if provider is not None:
+        out += provider.warnings(v["secrets"][provider.name], v)
+    # A warning may quote a value (an imported description's, too): printed escaped.
+    return [Problem(printable(p.key), printable(p.message), p.code) for p in out]
 
 
 def load(path: str) -> Values:

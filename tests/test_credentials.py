@@ -156,12 +156,37 @@ def test_argument_forms(args: list[str], index: int | None) -> None:
     assert [i for i, _ in argument_reasons(args)] == ([] if index is None else [index])
 
 
+# Issue 20 item 5: identifiers around a credential are published, not secret.
+@pytest.mark.parametrize("name", ["DB_SECRET_ARN", "KMS_KEY_ID", "JWT_ISSUER", "JWT_AUDIENCE",
+                                  "OAUTH_TOKEN_AUDIENCE", "API_KEY_HEADER", "KEY_VAULT_NAME",
+                                  "PUBLIC_KEY", "JWT_PUBLIC_KEY", "CACHE_KEY_PREFIX",
+                                  "PAT_SCOPES"])
+def test_identifiers_are_not_credentials(name: str) -> None:
+    assert credential_reason(name, "arn:aws:secretsmanager:eu-west-1:1:secret:db-AbC123") is None
+    assert credential_reason(name, None) is None
+
+
+@pytest.mark.parametrize("name", ["DB_SECRET", "KMS_KEY", "JWT_SECRET", "OAUTH_TOKEN", "API_KEY",
+                                  "PRIVATE_KEY", "GITHUB_PAT", "CLIENT_SECRET"])
+def test_the_credentials_next_to_them_still_are(name: str) -> None:
+    assert credential_reason(name, "abc123XYZ456def") is not None
+
+
+def test_a_shell_line_reading_a_file_is_not_a_literal() -> None:
+    line = 'REDIS_PWD="$(cat "$REDIS_PWD_FILE")" exec redis-server --requirepass "$REDIS_PWD"'
+    assert argument_reasons(["sh", "-c", line]) == []
+    assert argument_reasons(["sh", "-c", "TOKEN=${FROM_ENV} exec server"]) == []
+    # The literal next to it is still found.
+    assert [i for i, _ in argument_reasons(["sh", "-c", "REDIS_PWD=hunter2secret9 exec r"])] \
+        == [2]
+
+
 # --- identifiers are not secrets (issue 20, item 5) ---------------------------------------------
 
 @pytest.mark.parametrize("name", [
     "DB_SECRET_ARN", "KMS_KEY_ID", "JWT_ISSUER", "JWT_AUDIENCE", "OAUTH_TOKEN_AUDIENCE",
     "API_KEY_HEADER", "KEY_VAULT_NAME", "PUBLIC_KEY", "CACHE_KEY_PREFIX", "PAT_SCOPES",
-    "AWS_ACCESS_KEY_ID", "JWT_PUBLIC_KEY", "TOKEN_TTL", "SECRET_NAME",
+    "AWS_ACCESS_KEY_ID", "JWT_PUBLIC_KEY", "SECRET_NAME",
 ])
 def test_an_identifier_about_a_credential_is_not_one(name: str) -> None:
     # Values such identifiers hold: an ARN, a key id, a URL, a header name, a PEM public key.

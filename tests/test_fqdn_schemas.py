@@ -43,7 +43,7 @@ Doc = dict[str, Any]
 
 SELECTOR = {"app.kubernetes.io/instance": "github-mcp"}
 LABELS = {"app.kubernetes.io/name": "github-mcp", "app.kubernetes.io/managed-by": "mcp-scaffold"}
-HOSTS = [("api.github.com", [443]), ("*.githubusercontent.com", [443]),
+HOSTS = [("api.github.com", [443]), ("*.githubassets.com", [443]),
          ("uploads.github.com", [8443, 443])]
 KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"})
 
@@ -250,7 +250,12 @@ CILIUM_CASES = [
                          value=[{"port": str(p), "protocol": "TCP"} for p in range(1, 42)]),
          crd=False, ours=False),
     Case("endpointSelector missing", drop("spec", "endpointSelector"), crd=False, ours=False),
-    Case("egress missing", drop("spec", "egress"), crd=False, ours=False),
+    Case("egress missing", drop("spec", "egress"), crd=True, ours=False,
+         why="stricter: the CRD wants one of egress/egressDeny/...; ours always has both"),
+    Case("egressDeny missing", drop("spec", "egressDeny"), crd=True, ours=False,
+         why="stricter: the deny rule keeps host answers out of metadata and private ranges"),
+    Case("egressDeny narrowed", put("spec", "egressDeny", 0, "toCIDR", value=["10.0.0.0/8"]),
+         crd=True, ours=False, why="stricter: every range an IP rule excepts is denied"),
     Case("metadata missing", drop("metadata"), crd=False, ours=False),
     Case("metadata a string", put("metadata", value="x"), crd=False, ours=False),
     Case("rules with dns and http", put(*DNS, "toPorts", 0, "rules", "http", value=[{}]),
@@ -515,7 +520,11 @@ def test_cilium_policy_as_built() -> None:
                  "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}]},
                 {"toFQDNs": [{"matchPattern": "*.atlassian.net"}],
                  "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"},
-                                        {"port": "8443", "protocol": "TCP"}]}]}]}}
+                                        {"port": "8443", "protocol": "TCP"}]}]}],
+            "egressDeny": [{"toCIDR": [
+                "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "168.63.129.16/32",
+                "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7",
+                "fe80::/10"]}]}}
 
 
 def test_gke_policy_as_built() -> None:
@@ -585,7 +594,7 @@ def test_kubectl_kustomize_builds_the_emitted_objects(tmp_path: Path) -> None:
 # --- host names ------------------------------------------------------------------------------
 
 VALID = ["api.github.com", "*.atlassian.net", "api.notion.com", "xn--bcher-kva.de", "a.b.co",
-         "1password.com", "x--y.example", "*.s3.amazonaws.com", "a" * 63 + ".com",
+         "1password.com", "x--y.example", "*.s3.example.com", "a" * 63 + ".com",
          ".".join(["a" * 63] * 3) + "." + "b" * 61]  # 253 characters
 INVALID = ["", "*", "*.", "**", "*.com", ".com", "com", "localhost", "api.github.com.",
            "API.github.com", "api.github.com\n", "\napi.github.com", "api.github.com\r",

@@ -22,7 +22,7 @@ from host_support import HOSTILE, hosts
 from support import EXAMPLES
 
 BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "minimal.yaml").read_text())
-HOSTS = [{"host": "api.github.com", "ports": [443]}, {"host": "*.githubusercontent.com", "ports": [443]},
+HOSTS = [{"host": "api.github.com", "ports": [443]}, {"host": "*.githubassets.com", "ports": [443]},
          {"cidr": "203.0.113.0/24", "ports": [8443]}]
 
 
@@ -48,7 +48,7 @@ def test_the_flavor_emits_its_host_policy(flavor: str, kind: str, file: str) -> 
     policy = next(d for d in docs if d["kind"] == kind)
     assert policy["metadata"]["name"] == f"{BASE['name']}-fqdn"
     text = yaml.safe_dump(policy)
-    assert "api.github.com" in text and "'*.githubusercontent.com'" in text
+    assert "api.github.com" in text and "'*.githubassets.com'" in text
     if flavor == "cilium":
         dns = policy["spec"]["egress"][0]
         assert dns["toEndpoints"][0]["matchLabels"] == {

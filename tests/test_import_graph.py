@@ -14,7 +14,7 @@ PACKAGE = ROOT / "scaffold"
 # own). kubeschemas and the providers are not leaves: they build on these.
 LEAVES = {"scaffold.conventions", "scaffold.digest", "scaffold.netranges", "scaffold.kubeversions",
           "scaffold.safetext", "scaffold.keypath", "scaffold.errors", "scaffold.quantity",
-          "scaffold.runtimecontrol", "scaffold.listen"}
+          "scaffold.listen"}
 
 
 def _modules() -> dict[str, Path]:

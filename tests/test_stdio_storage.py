@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from scaffold import plan, render, values, verify
 from scaffold.errors import ValuesError
 
+from kubelet import kubelet_expand
 from support import EXAMPLES
 
 STDIO: dict[str, Any] = yaml.safe_load((EXAMPLES / "memory-stdio.yaml").read_text())
@@ -175,7 +176,13 @@ def test_hostile_bridge_and_server_args_reach_the_container_exactly(
     fill = [a.replace("{port}", "8080").replace("{path}", "/mcp") for a in bridge_args]
     if placeholder:
         assert server.get("args", [])[:-2] == fill and server["args"][-2] == "--stdio"
-        assert shlex.split(server["args"][-1]) == [*command, *args]
+        # The kubelet expands the line before the bridge's shell reads it (test_bridge_shell
+        # runs it): after both, the server gets what the kubelet gives an unbridged one.
+        env: dict[str, str] = {}
+        for e in server.get("env", []):
+            env[e["name"]] = kubelet_expand(e["value"], env)
+        assert shlex.split(kubelet_expand(server["args"][-1], env)) == [
+            kubelet_expand(a, env) for a in [*command, *args]]
     else:
         assert server.get("args", []) == [*fill, *command, *args]
 

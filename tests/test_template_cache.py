@@ -1,50 +1,78 @@
-"""The compiled-template cache runs as code: it is used only where nobody else can write
-(codecache's rule), so an entry planted by another user is never loaded (issue 20)."""
+"""The Jinja bytecode cache holds code that runs when loaded: like codecache's entries, it is
+used only from a directory of ours and only entries nobody else may write."""
 
 from __future__ import annotations
 
+import io
+import marshal
 import os
-from collections.abc import Iterator
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 
-import jinja2
-import pytest
+from scaffold import codecache
 
-from scaffold import codecache, render
+from support import EXAMPLES
 
-OPTIONS = {"autoescape": False}
-
-
-@pytest.fixture
-def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.delenv("MCP_SCAFFOLD_NO_CACHE", raising=False)
-    codecache.directory.cache_clear()
-    yield tmp_path
-    codecache.directory.cache_clear()
+RENDER = ("import sys\nfrom scaffold import render, values\n"
+          f"render.render(values.load({str(EXAMPLES / 'minimal.yaml')!r}))\n")
 
 
-def test_our_private_cache_is_used(cache_home: Path) -> None:
-    cache = render._bytecode_cache(jinja2, OPTIONS)
-    assert cache is not None
-    assert Path(cache.directory).parent == cache_home / "mcp-scaffold"
-    assert os.stat(cache.directory).st_mode & 0o077 == 0
+def _render(cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    env.pop("MCP_SCAFFOLD_NO_CACHE", None)
+    return subprocess.run([sys.executable, "-c", RENDER], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
 
 
-@pytest.mark.parametrize("where", ["cache", "subdir"])
-def test_a_cache_another_user_can_write_is_not_used(cache_home: Path, where: str) -> None:
-    (cache_home / "mcp-scaffold").mkdir(mode=0o700)
-    first = render._bytecode_cache(jinja2, OPTIONS)
-    assert first is not None
-    codecache.directory.cache_clear()
-    target = cache_home / "mcp-scaffold" if where == "cache" else Path(first.directory)
-    target.chmod(0o777)  # another user could plant a compiled template here
-    assert render._bytecode_cache(jinja2, OPTIONS) is None
+def _plant(cache: Path, marker: Path, mode: int) -> None:
+    """Every Jinja entry replaced by code that writes marker when loaded (checksum kept, so
+    Jinja takes it as current)."""
+    entries = list(cache.glob("mcp-scaffold/jinja-*/*.cache"))
+    assert entries, "rendering wrote no Jinja cache entries"
+    from jinja2.bccache import bc_magic
+
+    for entry in entries:
+        f = io.BytesIO(entry.read_bytes())
+        assert f.read(len(bc_magic)) == bc_magic
+        checksum = pickle.load(f)
+        code = compile(f"open({str(marker)!r}, 'w').close()\nraise SystemExit(3)\n", "x", "exec")
+        entry.write_bytes(bc_magic + pickle.dumps(checksum, 2) + marshal.dumps(code))
+        entry.chmod(mode)
 
 
-def test_a_cache_owned_by_another_user_is_not_used(cache_home: Path) -> None:
-    if os.getuid() != 0:
-        pytest.fail("run as root (CI does): chown to another user needs it")
-    (cache_home / "mcp-scaffold").mkdir(mode=0o700)
-    os.chown(cache_home / "mcp-scaffold", 12345, 12345)
-    assert render._bytecode_cache(jinja2, OPTIONS) is None
+def test_a_planted_entry_of_ours_runs_proving_the_plant(tmp_path: Path) -> None:
+    assert _render(tmp_path).returncode == 0
+    marker = tmp_path / "ran"
+    _plant(tmp_path, marker, 0o600)
+    _render(tmp_path)
+    assert marker.exists()  # what the mode check below keeps out
+
+
+def test_a_group_writable_entry_is_not_loaded(tmp_path: Path) -> None:
+    assert _render(tmp_path).returncode == 0
+    marker = tmp_path / "ran"
+    _plant(tmp_path, marker, 0o664)
+    proc = _render(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()
+
+
+def test_a_cache_directory_others_may_write_is_not_used(tmp_path: Path) -> None:
+    assert _render(tmp_path).returncode == 0
+    marker = tmp_path / "ran"
+    _plant(tmp_path, marker, 0o600)
+    for d in (tmp_path / "mcp-scaffold", *tmp_path.glob("mcp-scaffold/jinja-*")):
+        d.chmod(0o777)
+    proc = _render(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()
+
+
+def test_ownership_is_part_of_the_rule() -> None:
+    mine = os.stat_result((0o100600, 0, 0, 1, os.getuid(), 0, 0, 0, 0, 0))
+    other = os.stat_result((0o100600, 0, 0, 1, os.getuid() + 1, 0, 0, 0, 0, 0))
+    assert codecache.ours(mine)
+    assert not codecache.ours(other)
+    assert not codecache.ours(os.stat_result((0o100620, 0, 0, 1, os.getuid(), 0, 0, 0, 0, 0)))

@@ -69,9 +69,11 @@ def test_stdout_stream_holds_every_object(cli: Any) -> None:
     assert r.code == 0
     docs = [d for d in yaml.safe_load_all(r.out) if d]
     kinds = sorted(d["kind"] for d in docs)
+    # three NetworkPolicies: the default-deny, the server's, and the ingress allow on its
+    # downstream postgres in the same namespace
     assert kinds == sorted(["Namespace", "ServiceAccount", "Role", "RoleBinding", "NetworkPolicy",
-                            "NetworkPolicy", "SecretProviderClass", "Deployment", "Service",
-                            "PodDisruptionBudget"])
+                            "NetworkPolicy", "NetworkPolicy", "SecretProviderClass", "Deployment",
+                            "Service", "PodDisruptionBudget"])
     assert r.err == ""  # status goes to stderr, and there is none for a stream
 
 
