@@ -86,9 +86,22 @@ def _from_description(from_: str, given: dict[str, Any], values_path: str | None
     return importing.answer_defaults(imp), imp.source
 
 
+def _resolve_images(raw: dict[str, Any], source: str, err: TextIO) -> dict[str, Any]:
+    # Before validation: a pinned image then passes the digest rule as if written so, and the
+    # pinned form is what values.yaml records (later renders offline and identical).
+    from . import images
+
+    if not images.tag_only(raw):
+        return raw
+    raw, warnings = images.resolve_values(raw, source)
+    for warning in warnings:
+        err.write(f"mcp-scaffold: warning: {source}: {warning}\n")
+    return raw
+
+
 def new(values_path: str | None, output: str | None, *, interactive: bool, force: bool,
         dry_run: bool, from_: str | None = None, stdout: TextIO | None = None,
-        stderr: TextIO | None = None) -> int:
+        stderr: TextIO | None = None, offline: bool = False) -> int:
     """Run `mcp-scaffold new`; return the exit code (errors are raised)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -98,6 +111,8 @@ def new(values_path: str | None, output: str | None, *, interactive: bool, force
         check_destination(output, force, values_path)  # before any question or rendering
     if from_ is not None:
         raw, source = _from_description(from_, raw, values_path, interactive, err)
+    if not offline and not servers.has_servers(raw):
+        raw = _resolve_images(raw, source, err)
     if servers.has_servers(raw):
         files, target = _tree(raw, source, interactive, err)
     else:
