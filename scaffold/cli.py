@@ -84,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="replace a base an earlier `new` wrote (never any other directory)")
     new.add_argument("--dry-run", action="store_true",
                      help="list what would be written; write nothing")
+    new.add_argument("--offline", action="store_true",
+                     help="never contact a registry: tag-only images are refused")
 
     check = sub.add_parser("check", help="check manifests against the hardening rules",
                            description="Check Kubernetes manifests (files, directories, or - for"
@@ -142,7 +144,7 @@ def _run(args: argparse.Namespace) -> int:
 
     interactive = not args.no_input and sys.stdin.isatty()
     return new(args.values, args.output, interactive=interactive, force=args.force,
-               dry_run=args.dry_run, from_=args.from_)
+               dry_run=args.dry_run, from_=args.from_, offline=args.offline)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

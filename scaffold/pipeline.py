@@ -140,9 +140,33 @@ def _from_description(from_: str, given: dict[str, Any], values_path: str | None
     return importing.answer_defaults(imp), imp.source
 
 
+def _resolve_images(raw: dict[str, Any], source: str, err: TextIO) -> dict[str, Any]:
+    # Before validation: a pinned image then passes the digest rule as if written so, and the
+    # pinned form is what values.yaml records (later renders offline and identical).
+    from . import images
+
+    if not images.tag_only(raw):
+        return raw
+    try:
+        raw, warnings = images.resolve_values(raw, source)
+    except ValuesError as exc:
+        # Every problem of the file at once, as without resolution: the image's own (why it
+        # could not be pinned) in place of "must be pinned", then the rest.
+        try:
+            values_mod.validate(raw, source)
+            others: list[Problem] = []
+        except ValuesError as rest:
+            keys = {p.key for p in exc.problems}
+            others = [p for p in rest.problems if p.key not in keys]
+        raise ValuesError([*exc.problems, *others], source) from None
+    for warning in warnings:
+        err.write(f"mcp-scaffold: warning: {source}: {warning}\n")
+    return raw
+
+
 def new(values_path: str | None, output: str | None, *, interactive: bool, force: bool,
         dry_run: bool, from_: str | None = None, stdout: TextIO | None = None,
-        stderr: TextIO | None = None) -> int:
+        stderr: TextIO | None = None, offline: bool = False) -> int:
     """Run `mcp-scaffold new`; return the exit code (errors are raised)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -154,6 +178,8 @@ def new(values_path: str | None, output: str | None, *, interactive: bool, force
     if from_ is not None:
         raw, source = _from_description(from_, raw, values_path, interactive, err)
     tree = servers.has_servers(raw)
+    if not offline and not tree:
+        raw = _resolve_images(raw, source, err)
     known = raw.get("namespace") if tree else raw.get("name")
     if output is None and isinstance(known, str) and values_mod.check_answer(
             "namespace" if tree else "name", known) is None:

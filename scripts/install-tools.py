@@ -84,7 +84,10 @@ def install_checkov() -> None:
 
 # Debian packages the tests run: bwrap runs a server as the pod would (tests/acceptance);
 # busybox's sh is the shell many server images carry, so the env loader is run under it too.
-DEBIAN = {"bwrap": "bubblewrap", "busybox": "busybox"}
+# tests/registry.py: the CNCF distribution registry on loopback, umoci builds images with no
+# base image, skopeo pushes them, htpasswd writes the basic-auth file.
+DEBIAN = {"bwrap": "bubblewrap", "busybox": "busybox", "docker-registry": "docker-registry",
+          "umoci": "umoci", "skopeo": "skopeo", "htpasswd": "apache2-utils"}
 
 
 def install_debian() -> None:

@@ -285,7 +285,8 @@ def test_bad_host_rules_exit_2_naming_the_key(case: tuple[Any, ...], tmp_path: P
     f = tmp_path / "values.yaml"
     f.write_text(yaml.safe_dump(data), encoding="utf-8")
     out = tmp_path / "out"
-    r = cli("new", "--values", str(f), "--output", str(out), "--no-input")
+    r = cli("new", "--values", str(f), "--output", str(out), "--no-input",
+            "--offline")  # judged as written: no registry is asked
     assert r.code == 2, r.err
     hit = [ln for ln in r.err.strip().splitlines() if f": {key}: " in ln]
     assert hit and any(words.lower() in ln.lower() for ln in hit), r.err
@@ -301,7 +302,8 @@ def test_bad_values_exit_2_naming_the_key(case: tuple[Any, ...], tmp_path: Path,
     f = tmp_path / "values.yaml"
     f.write_text(yaml.safe_dump(data), encoding="utf-8")
     out = tmp_path / "out"
-    r = cli("new", "--values", str(f), "--output", str(out), "--no-input")
+    r = cli("new", "--values", str(f), "--output", str(out), "--no-input",
+            "--offline")  # judged as written: no registry is asked
     assert r.code == 2, r.err
     lines = r.err.strip().splitlines()
     hit = [ln for ln in lines if f": {key}: " in ln]
@@ -346,7 +348,8 @@ def test_bad_combinations_exit_2_naming_the_key(case: tuple[Any, ...], tmp_path:
     f = tmp_path / "values.yaml"
     f.write_text(yaml.safe_dump(data), encoding="utf-8")
     out = tmp_path / "out"
-    r = cli("new", "--values", str(f), "--output", str(out), "--no-input")
+    r = cli("new", "--values", str(f), "--output", str(out), "--no-input",
+            "--offline")  # judged as written: no registry is asked
     assert r.code == 2, r.err
     hit = [ln for ln in r.err.strip().splitlines() if f": {key}: " in ln]
     assert hit and any(words.lower() in ln.lower() for ln in hit), r.err
@@ -375,7 +378,8 @@ def test_unreadable_values_file(case: tuple[Any, ...], tmp_path: Path, cli: Any)
         f.write_bytes(content)
     elif content is not None:
         f.write_text(content)
-    r = cli("new", "--values", str(f), "--output", str(tmp_path / "out"), "--no-input")
+    r = cli("new", "--values", str(f), "--output", str(tmp_path / "out"), "--no-input",
+            "--offline")  # judged as written: no registry is asked
     assert r.code == 2
     assert str(f) in r.err and words.lower() in r.err.lower(), r.err
     assert "Traceback" not in r.err
@@ -390,7 +394,7 @@ def test_directory_as_values_file(tmp_path: Path, cli: Any) -> None:
 def test_every_problem_is_reported_at_once(tmp_path: Path, cli: Any) -> None:
     f = tmp_path / "values.yaml"
     f.write_text("name: X\nnamespace: default\nimage: nginx\nport: 80\ningress: {namespace: a}\n")
-    r = cli("new", "--values", str(f), "--output", "-")
+    r = cli("new", "--values", str(f), "--output", "-", "--offline")
     assert r.code == 2
     keys = {ln.split(": ")[3] for ln in r.err.strip().splitlines()}
     assert {"name", "namespace", "image", "port"} <= keys
@@ -399,7 +403,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path, cli: Any) -> None:
 def test_missing_answers_without_terminal_names_each_key(tmp_path: Path, cli: Any) -> None:
     f = tmp_path / "values.yaml"
     f.write_text("name: x\n")
-    r = cli("new", "--values", str(f), "--output", "-")  # stdin is not a TTY
+    r = cli("new", "--values", str(f), "--output", "-", "--offline")  # stdin is not a TTY
     assert r.code == 2
     for key in ("namespace", "image", "ingress"):
         assert f": {key}: is missing" in r.err
@@ -415,7 +419,8 @@ def test_usage_error_exit_2(cli: Any) -> None:
 def test_missing_and_bad_keys_are_reported_together(tmp_path: Path, cli: Any) -> None:
     f = tmp_path / "values.yaml"
     f.write_text("name: x\nport: 80\n")
-    r = cli("new", "--values", str(f), "--output", "-", "--no-input")
+    r = cli("new", "--values", str(f), "--output", "-", "--no-input",
+            "--offline")  # judged as written: no registry is asked
     assert r.code == 2
     assert ": image: is missing" in r.err and ": port: must be between 1024 and 65535" in r.err
 
@@ -485,7 +490,8 @@ def test_bad_v2_values_exit_2_naming_the_key(case: tuple[Any, ...], tmp_path: Pa
     f = tmp_path / "values.yaml"
     f.write_text(yaml.safe_dump(data), encoding="utf-8")
     out = tmp_path / "out"
-    r = cli("new", "--values", str(f), "--output", str(out), "--no-input")
+    r = cli("new", "--values", str(f), "--output", str(out), "--no-input",
+            "--offline")  # judged as written: no registry is asked
     assert r.code == 2, r.err
     lines = r.err.strip().splitlines()
     hit = [ln for ln in lines if f": {key}: " in ln]
